@@ -1,0 +1,132 @@
+"""Benchmark adapters: one module per benchmark, all loading through :class:`Benchmark`.
+
+:func:`load_benchmark` opens the converted HDF5 file from the cache (``NAS_HARNESS_HOME``),
+converting it first from the raw-data root when it is missing or was written by an older
+converter.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from adapters.base import Benchmark
+from harness import config
+from harness.errors import DataMissingError, unknown
+from harness.h5layout import H5Benchmark, verify_file
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class BenchmarkSpec:
+    """How to find, convert and open one benchmark."""
+
+    name: str
+    description: str
+    converter_version: str
+    shared_present: Callable[[Path | None], bool]
+    convert_shared: Callable[[Path, Path, Progress | None], str]
+    convert_official: Callable[[Path, Path, Progress | None], str]
+    official_files: str
+    space_factory: Callable
+    model_builder: Callable | None = None
+
+
+def _nb201_spec() -> BenchmarkSpec:
+    from adapters import nb201, nb201_space
+
+    def build(encoding, dataset):
+        from adapters.nb201_model import NB201Network
+
+        return NB201Network(list(encoding), nb201_space.DATASET_SHAPES[dataset][0])
+
+    return BenchmarkSpec(
+        name="nb201",
+        description="NAS-Bench-201 / NATS-Bench topology space: 15,625 cells, 4 datasets",
+        converter_version=nb201.CONVERTER_VERSION,
+        shared_present=nb201.shared_data_present,
+        convert_shared=nb201.convert_shared,
+        convert_official=nb201.convert_official,
+        official_files="NAS-Bench-201-v1_1-096897.pth, NATS-tss-v1_0-3ffb9.pickle.pbz2 or "
+                       "NATS-tss-v1_0-3ffb9-simple/",
+        space_factory=nb201_space.NB201Space,
+        model_builder=build,
+    )
+
+
+_SPECS: dict[str, Callable[[], BenchmarkSpec]] = {"nb201": _nb201_spec}
+
+
+def names() -> list[str]:
+    return list(_SPECS)
+
+
+def spec(name: str) -> BenchmarkSpec:
+    if name not in _SPECS:
+        raise unknown("benchmark", name, _SPECS)
+    return _SPECS[name]()
+
+
+def cache_path(name: str) -> Path:
+    """Where the converted file of benchmark ``name`` lives."""
+    spec(name)
+    return config.cache_home() / f"{name}.h5"
+
+
+@contextlib.contextmanager
+def _lock(path: Path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(str(path) + ".lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def converted_version(path: Path) -> str | None:
+    """The converter version recorded in a converted file, or None if unreadable."""
+    try:
+        h5 = H5Benchmark(path)
+    except Exception:
+        return None
+    try:
+        return str(h5.attrs.get("converter_version"))
+    finally:
+        h5.close()
+
+
+def ensure_converted(name: str, progress: Progress | None = None, force: bool = False) -> Path:
+    """Return the cache file of ``name``, converting it from the data root if needed."""
+    sp = spec(name)
+    out = cache_path(name)
+    with _lock(out):
+        if not force and out.exists() and converted_version(out) == sp.converter_version:
+            return out
+        root = config.data_root()
+        if not sp.shared_present(root):
+            where = f"the data root {root}" if root else "no data root (NAS_HARNESS_DATA unset)"
+            raise DataMissingError(
+                f"{name} is not converted yet and {where} lacks its raw files; set "
+                f"NAS_HARNESS_DATA (or --data-root) to the shared data folder, or run "
+                f"'python -m harness data convert {name} --from PATH' with {sp.official_files}")
+        sp.convert_shared(root, out, progress)
+        verify_file(out)  # the first open after conversion checks every checksum
+    return out
+
+
+def load_benchmark(name: str, progress: Progress | None = None) -> Benchmark:
+    """Open benchmark ``name`` (converting it on first use)."""
+    sp = spec(name)
+    path = ensure_converted(name, progress)
+    return Benchmark(path, sp.space_factory, sp.model_builder)
+
+
+def open_file(name: str, path: Path) -> Benchmark:
+    """Open an explicit converted file of benchmark ``name``."""
+    sp = spec(name)
+    return Benchmark(path, sp.space_factory, sp.model_builder)

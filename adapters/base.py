@@ -1,0 +1,185 @@
+"""The ``Benchmark`` interface: a converted HDF5 file plus its search space.
+
+Queries are vectorised over arch indices (ints, official order) or canonical id strings.
+Values are the layout's float32; ``seed=None`` averages the available seeds (NaN-aware),
+``epoch=None`` takes the last recorded epoch of the metric's schedule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from harness.errors import InvalidArchError, unknown
+from harness.h5layout import H5Benchmark
+
+
+class SearchSpace(Protocol):
+    """Search-space operations every adapter provides (indices in official order)."""
+
+    size: int
+    encodings: np.ndarray
+
+    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray: ...
+    def mutate(self, idx: int, rng: np.random.Generator) -> int: ...
+    def neighbours(self, idx: int) -> np.ndarray: ...
+
+
+class Benchmark:
+    """A tabular benchmark read lazily from a layout-v1 file."""
+
+    def __init__(self, path: str | Path, space_factory, model_builder=None):
+        self.h5 = H5Benchmark(path)
+        self.path = Path(path)
+        attrs = self.h5.attrs
+        self.name: str = attrs["benchmark"]
+        self.extra: dict[str, Any] = attrs.get("extra", {})
+        self.source: list[dict[str, Any]] = attrs.get("source", [])
+        self._space_factory = space_factory
+        self._space = None
+        self._model_builder = model_builder
+        self._index: dict[str, int] | None = None
+        self._matrix: dict[tuple, np.ndarray] = {}
+
+    # ---- identity ---------------------------------------------------------------------------
+    @property
+    def num_archs(self) -> int:
+        return self.h5.num_archs
+
+    @property
+    def archs(self) -> np.ndarray:
+        """Canonical arch id strings in official index order."""
+        return self.h5.array("archs", "id")
+
+    @property
+    def iso_class(self) -> np.ndarray:
+        return self.h5.array("archs", "iso_class")
+
+    @property
+    def datasets(self) -> list[str]:
+        return self.h5.datasets()
+
+    def metrics(self, dataset: str) -> list[str]:
+        self._check_dataset(dataset)
+        return self.h5.metrics(dataset)
+
+    @property
+    def space(self) -> SearchSpace:
+        if self._space is None:
+            self._space = self._space_factory(self.h5.array("archs", "encoding"))
+        return self._space
+
+    def index(self, ids: Any) -> np.ndarray:
+        """Arch indices for ints or canonical id strings (InvalidArchError if unknown)."""
+        arr = np.atleast_1d(np.asarray(ids))
+        if arr.dtype.kind in "iu":
+            if arr.size and (arr.min() < 0 or arr.max() >= self.num_archs):
+                raise InvalidArchError(f"arch index out of range 0..{self.num_archs - 1}")
+            return arr.astype(np.int64, copy=False)
+        if self._index is None:
+            self._index = {s: i for i, s in enumerate(self.archs)}
+        try:
+            return np.fromiter((self._index[str(s)] for s in arr.ravel()), dtype=np.int64)
+        except KeyError as exc:
+            raise InvalidArchError(f"{exc.args[0]!r} is not an architecture of {self.name}; "
+                                   "ids are the official arch strings (see 'data info')") from None
+
+    # ---- queries ----------------------------------------------------------------------------
+    def _check_dataset(self, dataset: str) -> None:
+        if dataset not in self.h5.datasets():
+            raise unknown(f"dataset of {self.name}", dataset, self.h5.datasets())
+
+    def _column(self, dataset: str, metric: str, epoch: int | None, seed: int | None
+                ) -> np.ndarray:
+        key = (dataset, metric, epoch, seed)
+        col = self._matrix.get(key)
+        if col is not None:
+            return col
+        self._check_dataset(dataset)
+        if metric not in self.h5.metrics(dataset):
+            raise unknown(f"metric of {self.name}/{dataset}", metric, self.h5.metrics(dataset))
+        arr = self.h5.array(dataset, metric)
+        attrs = self.h5.metric_attrs(dataset, metric)
+        epochs = list(attrs["epochs"])
+        if epoch is None:
+            t = len(epochs) - 1
+        elif epoch in epochs:
+            t = epochs.index(epoch)
+        else:
+            raise unknown(f"epoch of {dataset}/{metric}", str(epoch), map(str, epochs))
+        sl = arr[:, :, t]
+        if seed is None:
+            with np.errstate(invalid="ignore"):
+                counts = (~np.isnan(sl)).sum(axis=1)
+                col = np.where(counts > 0, np.nansum(sl, axis=1) / np.maximum(counts, 1), np.nan)
+            col = col.astype(np.float32)
+        else:
+            seeds = list(attrs["seeds"])
+            if seed not in seeds:
+                raise unknown(f"seed of {dataset}/{metric}", str(seed), map(str, seeds))
+            col = np.ascontiguousarray(sl[:, seeds.index(seed)])
+        self._matrix[key] = col
+        return col
+
+    def query(self, ids: Any, metric: str, dataset: str, epoch: int | None = None,
+              seed: int | None = None) -> np.ndarray:
+        """Vectorised lookup of ``metric`` on ``dataset`` for the given archs."""
+        col = self._column(dataset, metric, epoch, seed)
+        if isinstance(ids, np.ndarray) and ids.dtype == np.int64:
+            return col[ids]
+        return col[self.index(ids)]
+
+    def cost(self, ids: Any, name: str, dataset: str) -> np.ndarray:
+        """A cost column (params, flops, hw_*, train_seconds ...)."""
+        self._check_dataset(dataset)
+        names = self.h5.costs(dataset)
+        if name not in names:
+            raise unknown(f"cost of {self.name}/{dataset}", name, names)
+        return self.h5.array(dataset, "cost", name)[self.index(ids)]
+
+    def train_time(self, ids: Any, dataset: str, epoch: int | None = None) -> np.ndarray | None:
+        """Simulated training seconds per arch, or None when the table has no times."""
+        names = self.h5.costs(dataset)
+        if "train_seconds" not in names:
+            return None
+        secs = self.cost(ids, "train_seconds", dataset)
+        if epoch is not None:
+            total = max(self.h5.metric_attrs(dataset, self.h5.metrics(dataset)[0])["epochs"])
+            secs = secs * (epoch / total)
+        return secs
+
+    # ---- search space -----------------------------------------------------------------------
+    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        return self.space.sample(rng, n)
+
+    def mutate(self, idx: int, rng: np.random.Generator) -> int:
+        return self.space.mutate(idx, rng)
+
+    def neighbours(self, idx: int) -> np.ndarray:
+        return self.space.neighbours(idx)
+
+    def encode(self, ids: Any) -> np.ndarray:
+        return self.h5.array("archs", "encoding")[self.index(ids)]
+
+    def build_model(self, arch: Any, dataset: str):
+        """A torch model of the arch for ``dataset`` (where the space defines a network)."""
+        if self._model_builder is None:
+            raise InvalidArchError(f"{self.name} has no network definition to build")
+        idx = int(self.index(arch)[0])
+        return self._model_builder(self.encode([idx])[0], dataset)
+
+    def best(self, metric: str, dataset: str, epoch: int | None = None) -> float:
+        return float(np.nanmax(self._column(dataset, metric, epoch, None)))
+
+    def close(self) -> None:
+        self.h5.close()
+
+    def __repr__(self) -> str:
+        return f"Benchmark({self.name!r}, {self.num_archs} archs, {self.path})"
+
+
+def as_indices(ids: Sequence[int] | np.ndarray) -> np.ndarray:
+    return np.asarray(ids, dtype=np.int64)

@@ -1,0 +1,37 @@
+"""Where raw data lives (the data root) and where converted files go (the cache home).
+
+* raw-data root: ``--data-root`` or ``NAS_HARNESS_DATA`` (the README points it at
+  ``../shared/data``); a user elsewhere points it at the official releases.
+* cache home: ``NAS_HARNESS_HOME``, default ``~/.cache/nas-harness`` (XDG_CACHE_HOME honoured).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+_DATA_ROOT_OVERRIDE: Path | None = None
+
+
+def set_data_root(path: str | os.PathLike | None) -> None:
+    """Override the raw-data root for this process (used by ``--data-root``)."""
+    global _DATA_ROOT_OVERRIDE
+    _DATA_ROOT_OVERRIDE = Path(path).expanduser() if path else None
+
+
+def data_root() -> Path | None:
+    """The raw-data root, or None when neither ``--data-root`` nor NAS_HARNESS_DATA is set."""
+    if _DATA_ROOT_OVERRIDE is not None:
+        return _DATA_ROOT_OVERRIDE
+    env = os.environ.get("NAS_HARNESS_DATA")
+    return Path(env).expanduser() if env else None
+
+
+def cache_home() -> Path:
+    """Directory for converted HDF5 files and other derived, re-creatable artefacts."""
+    env = os.environ.get("NAS_HARNESS_HOME")
+    if env:
+        return Path(env).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
+    return base / "nas-harness"

@@ -1,0 +1,35 @@
+"""Test helpers: run the CLI in a subprocess and check the one-line error contract."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def run_cli(*args: str, env: dict | None = None, timeout: float = 600,
+            check: bool = False) -> subprocess.CompletedProcess:
+    full_env = dict(os.environ)
+    full_env.update(env or {})
+    full_env.setdefault("PYTHONPATH", str(REPO))
+    proc = subprocess.run([sys.executable, "-m", "harness", *args], capture_output=True,
+                          text=True, env=full_env, cwd=str(REPO), timeout=timeout)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"harness {' '.join(args)} failed: {proc.stderr}")
+    return proc
+
+
+def assert_one_line_error(proc: subprocess.CompletedProcess, *needles: str) -> str:
+    """Non-zero exit, exactly one line on stderr, no traceback, containing the needles."""
+    assert proc.returncode != 0, proc.stdout
+    # progress lines ("[harness] ...") may precede the error; the error itself is one line
+    lines = [ln for ln in proc.stderr.splitlines()
+             if ln.strip() and not ln.startswith("[harness]")]
+    assert len(lines) == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    for n in needles:
+        assert n in lines[0], lines[0]
+    return lines[0]

@@ -1,0 +1,41 @@
+"""Bad input: one line (what, why, fix), non-zero exit, no traceback."""
+
+from __future__ import annotations
+
+import pytest
+
+from harness.errors import InvalidArchError, UnknownNameError
+from tests.helpers import assert_one_line_error, run_cli
+
+
+def test_unknown_benchmark_suggests():
+    assert_one_line_error(run_cli("data", "info", "nb210"), "unknown benchmark 'nb210'",
+                          "did you mean 'nb201'")
+
+
+def test_no_data_root_explains_the_fix(tmp_path):
+    proc = run_cli("data", "info", "nb201", env={"NAS_HARNESS_HOME": str(tmp_path),
+                                                 "NAS_HARNESS_DATA": str(tmp_path / "none")})
+    assert_one_line_error(proc, "not converted yet", "NAS_HARNESS_DATA", "data convert")
+
+
+def test_usage_error_is_one_line():
+    assert_one_line_error(run_cli("data", "frobnicate"), "invalid choice")
+
+
+def test_unknown_dataset_metric_and_arch(nb201):
+    with pytest.raises(UnknownNameError, match="did you mean 'cifar100'"):
+        nb201.query([0], "valid_acc", "cifar1000")
+    with pytest.raises(UnknownNameError, match="did you mean 'valid_acc'"):
+        nb201.query([0], "valid_accc", "cifar100")
+    with pytest.raises(UnknownNameError, match="unknown epoch"):
+        nb201.query([0], "valid_acc", "cifar100", epoch=13)
+    with pytest.raises(InvalidArchError, match="not an architecture"):
+        nb201.query(["|bogus~0|"], "valid_acc", "cifar100")
+    with pytest.raises(InvalidArchError, match="out of range"):
+        nb201.query([15625], "valid_acc", "cifar100")
+
+
+def test_help_reads_well():
+    proc = run_cli("--help", check=True)
+    assert "data" in proc.stdout and "usage: python -m harness" in proc.stdout
