@@ -38,6 +38,9 @@ class Benchmark:
         self.name: str = attrs["benchmark"]
         self.extra: dict[str, Any] = attrs.get("extra", {})
         self.source: list[dict[str, Any]] = attrs.get("source", [])
+        #: identity of the data content (keys results; stable across re-conversions)
+        self.content_sha256: str = str(attrs.get("content_sha256", ""))
+        self.tasks: tuple[str, ...] = tuple(self.extra.get("tasks") or self.h5.datasets())
         self._space_factory = space_factory
         self._space = None
         self._model_builder = model_builder
@@ -170,6 +173,24 @@ class Benchmark:
             raise InvalidArchError(f"{self.name} has no network definition to build")
         idx = int(self.index(arch)[0])
         return self._model_builder(self.encode([idx])[0], dataset)
+
+    def protocol(self, task: str) -> dict[str, str]:
+        """Where a search on ``task`` reads its search metric and where the harness reads the
+        reported (test) metric. Tables without validation accuracy are searched on test
+        accuracy, and the returned ``note`` says so."""
+        self._check_dataset(task)
+        p = (self.extra.get("protocol") or {}).get(task)
+        if p:
+            sd, sm, rd, rm = p
+            return {"search_dataset": sd, "search_metric": sm, "report_dataset": rd,
+                    "report_metric": rm, "note": ""}
+        ms = self.h5.metrics(task)
+        if "valid_acc" in ms:
+            return {"search_dataset": task, "search_metric": "valid_acc",
+                    "report_dataset": task, "report_metric": "test_acc", "note": ""}
+        return {"search_dataset": task, "search_metric": "test_acc", "report_dataset": task,
+                "report_metric": "test_acc",
+                "note": "searched on test accuracy: the table has no validation split"}
 
     def best(self, metric: str, dataset: str, epoch: int | None = None) -> float:
         return float(np.nanmax(self._column(dataset, metric, epoch, None)))

@@ -35,11 +35,13 @@ from harness.errors import DataError, DataMissingError
 from harness.h5layout import MetricArray, sha256_file, write_benchmark
 
 NAME = "nb201"
-CONVERTER_VERSION = "nb201-1.0"
+CONVERTER_VERSION = "nb201-1.1"
 NUM_ARCHS = 15625
 CITE = ("Dong & Yang, NAS-Bench-201: Extending the Scope of Reproducible Neural Architecture "
         "Search, ICLR 2020; Dong et al., NATS-Bench, IEEE TPAMI 2021")
 DATASETS = ("cifar10-valid", "cifar10", "cifar100", "ImageNet16-120")
+#: the datasets a search targets (cifar10-valid is CIFAR-10's search split)
+TASKS = ("cifar10", "cifar100", "ImageNet16-120")
 #: search metric / report metric per dataset (the NB201 protocol)
 PROTOCOL = {
     "cifar10": ("cifar10-valid", "valid_acc", "cifar10", "test_acc"),
@@ -248,6 +250,7 @@ def convert_shared(root: Path, out: Path, progress: Callable[[str], None] | None
         iso_class=iso, metrics=metrics, costs=costs, sources=sources,
         converter_version=CONVERTER_VERSION, cite=CITE,
         extra={"origin": "shared-data", "search_metric": "valid_acc", "protocol": PROTOCOL,
+               "tasks": list(TASKS),
                "notes": "seed-mean values at the end of each schedule; no per-seed values, "
                         "per-epoch curves or training times in this source"},
         dataset_attrs={"cifar10": {"has_valid": False,
@@ -419,6 +422,7 @@ def convert_official(path: Path, out: Path, progress: Callable[[str], None] | No
         iso_class=iso_classes(enc), metrics=metrics, costs=costs, sources=src,
         converter_version=CONVERTER_VERSION, cite=CITE,
         extra={"origin": kind, "search_metric": "valid_acc", "protocol": PROTOCOL,
+               "tasks": list(TASKS),
                "archs_with_records": seen},
         dataset_attrs={"cifar10": {"has_valid": False, "search_on": "cifar10-valid/valid_acc"}},
     )

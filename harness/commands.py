@@ -1,7 +1,251 @@
-"""Sub-commands beyond ``data`` (run, list, export, leaderboard, verify)."""
+"""Sub-commands of the core: list, run, export, leaderboard, verify."""
 
 from __future__ import annotations
 
+import argparse
+import csv
+import json
+import sys
+import tempfile
+from pathlib import Path
 
-def add_parsers(sub, parser_class) -> None:  # filled in by the core (issue 2)
-    return None
+from harness import config
+from harness.errors import ConfigError, HarnessError, MethodError
+
+
+def _warn(msg: str) -> None:
+    print(f"warning: {msg}", file=sys.stderr, flush=True)
+
+
+def _default_store(profile: str) -> Path:
+    d = config.cache_home() / "results"
+    d.mkdir(parents=True, exist_ok=True)
+    return d / f"{profile}.sqlite"
+
+
+# ---- list ---------------------------------------------------------------------------------
+def cmd_list(args: argparse.Namespace) -> int:
+    from harness.registry import default_registry
+
+    reg = default_registry()
+    classes, errors = reg.load_all()
+    for e in errors:
+        _warn(e + " (skipped)")
+    infos = [reg.info(n) for n in classes]
+    if args.json:
+        print(json.dumps(infos, indent=1))
+    else:
+        from tabulate import tabulate
+
+        print(tabulate([{k: i[k] for k in ("name", "kind", "version", "needs_gpu", "origin",
+                                          "summary")} for i in infos], headers="keys"))
+    return 0
+
+
+# ---- run ----------------------------------------------------------------------------------
+def cmd_run(args: argparse.Namespace) -> int:
+    import adapters
+    from harness import leaderboard, runner
+    from harness.registry import default_registry
+    from harness.store import open_store
+
+    if not args.all and not args.methods:
+        raise ConfigError("name methods to run (see 'python -m harness list') or pass --all")
+    profile = runner.load_profile(args.profile)
+    reg = default_registry()
+    if args.all:
+        methods, errors = reg.load_all()
+        for e in errors:
+            _warn(e + " (skipped; the other methods still run)")
+    else:
+        methods, errors = {n: reg.get(n) for n in args.methods}, []
+    for b in args.benchmark or []:
+        adapters.spec(b)
+    store = open_store(Path(args.store) if args.store else _default_store(profile["name"]))
+
+    def has_times(bname: str, ds: str) -> bool:
+        b = runner._get_bench(bname)
+        return b.train_time([0], b.protocol(ds)["search_dataset"]) is not None
+
+    for b in {*(args.benchmark or []), *(profile.get("search") or {}).get("benchmarks", {})}:
+        if args.benchmark and b not in args.benchmark:
+            continue
+        bench = runner._get_bench(b)  # converts on first use
+        for ds in args.dataset or []:
+            bench.protocol(ds)  # unknown dataset -> one line with did-you-mean
+    cells = runner.plan_cells(profile, methods, benchmarks=args.benchmark,
+                              datasets=args.dataset, seeds=args.seeds, has_times=has_times)
+    if not cells:
+        raise ConfigError("nothing to run: no cell matches the methods/benchmark/dataset "
+                          "filters in this profile")
+    print(f"[harness] profile '{profile['name']}': {len(cells)} cells "
+          f"({len(methods)} methods) -> store {store.path}", file=sys.stderr)
+    summary = runner.execute(cells, store, reg, jobs=args.jobs,
+                             progress=not args.quiet)
+    print(f"ran {summary.ran} cells, skipped {summary.skipped} already stored, "
+          f"{len(summary.failed)} failed; store: {store.path}")
+    for f in summary.failed:
+        _warn(f"cell failed: {f}")
+    if args.out or args.all:
+        out = Path(args.out) if args.out else Path("leaderboard")
+        res = leaderboard.build(store, out, reg)
+        _print_summary(res)
+        print(f"leaderboard: {out}/README.md, {out}/index.html, {out}/results.json, "
+              f"{len(res['figures'])} figures")
+    store.close()
+    return 3 if (summary.failed or errors) else 0
+
+
+def _print_summary(res: dict) -> None:
+    from tabulate import tabulate
+
+    rows = [[a["benchmark"], a["dataset"], a["method"], a["budget"], a["n_seeds"],
+             f"{a['test_mean']:.2f} ± {a['test_std']:.2f}"] for a in res["search"]]
+    print(tabulate(rows, headers=["benchmark", "dataset", "method", "budget", "seeds",
+                                  "incumbent test acc (%)"]))
+
+
+# ---- export / leaderboard -----------------------------------------------------------------
+def cmd_export(args: argparse.Namespace) -> int:
+    from harness.store import COLUMNS, VOLATILE, open_store
+
+    path = Path(args.store)
+    if not path.exists():
+        raise ConfigError(f"store {path} not found; pass the file given to 'run --store'")
+    rows = open_store(path).rows()
+    cols = [c for c in COLUMNS if not (args.drop_volatile and c in VOLATILE)]
+    out = open(args.output, "w", newline="") if args.output else sys.stdout
+    try:
+        if args.format == "json":
+            json.dump([{c: r[c] for c in cols} for r in rows], out, indent=1, sort_keys=True)
+            out.write("\n")
+        else:
+            w = csv.writer(out)
+            w.writerow(cols)
+            for r in rows:
+                w.writerow([json.dumps(r[c], sort_keys=True) if isinstance(r[c], (dict, list))
+                            else r[c] for c in cols])
+    finally:
+        if args.output:
+            out.close()
+    return 0
+
+
+def cmd_leaderboard(args: argparse.Namespace) -> int:
+    from harness import leaderboard
+    from harness.registry import default_registry
+    from harness.store import open_store
+
+    path = Path(args.store)
+    if not path.exists():
+        raise ConfigError(f"store {path} not found; run 'python -m harness run --all' first")
+    res = leaderboard.build(open_store(path), Path(args.out), default_registry())
+    _print_summary(res)
+    print(f"leaderboard written to {args.out}")
+    return 0
+
+
+# ---- verify -------------------------------------------------------------------------------
+EXPECTED = Path(__file__).with_name("expected") / "smoke.json"
+TOLERANCE = {"test_mean": 0.05, "search_mean": 0.05, "queries_mean": 0.0}
+
+
+def smoke_summary(store) -> dict:
+    from harness.leaderboard import aggregate_search
+
+    agg = aggregate_search(store.rows())
+    return {f"{a['benchmark']}/{a['dataset']}/{a['method']}/{a['budget']}":
+            {k: round(a[k], 4) for k in TOLERANCE} | {"n_seeds": a["n_seeds"]} for a in agg}
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from harness import runner
+    from harness.registry import default_registry
+    from harness.store import open_store
+
+    reg = default_registry()
+    methods, errors = reg.load_all()
+    builtin = {n: c for n, c in methods.items() if reg.entries[n].origin == "nas-harness"}
+    profile = runner.load_profile("smoke")
+    with tempfile.TemporaryDirectory() as tmp:
+        store = open_store(Path(tmp) / "smoke.sqlite")
+        cells = runner.plan_cells(profile, builtin)
+        summary = runner.execute(cells, store, reg, jobs=args.jobs, progress=not args.quiet)
+        if summary.failed:
+            raise HarnessError(f"verify: {len(summary.failed)} smoke cells failed, first: "
+                               f"{summary.failed[0]}")
+        got = smoke_summary(store)
+        store.close()
+    if args.update:
+        EXPECTED.write_text(json.dumps(got, indent=1, sort_keys=True) + "\n")
+        print(f"wrote {len(got)} expected values to {EXPECTED}")
+        return 0
+    if not EXPECTED.exists():
+        raise ConfigError(f"{EXPECTED} missing; run 'python -m harness verify --update'")
+    want = json.loads(EXPECTED.read_text())
+    drift = []
+    for key in sorted(set(want) | set(got)):
+        if key not in got or key not in want:
+            drift.append(f"{key}: {'missing from this run' if key not in got else 'new'}")
+            continue
+        for k, tol in TOLERANCE.items():
+            if abs(got[key][k] - want[key][k]) > tol:
+                drift.append(f"{key} {k}: {got[key][k]} vs expected {want[key][k]} "
+                             f"(tolerance {tol})")
+    if drift:
+        for d in drift:
+            print(f"DRIFT {d}", file=sys.stderr)
+        raise HarnessError(f"verify: {len(drift)} values drifted from {EXPECTED.name} "
+                           "(listed above); if the change is intended, run 'python -m harness "
+                           "verify --update' and commit the file")
+    print(f"verify: {len(got)} smoke aggregates match {EXPECTED.name} within tolerances "
+          f"{TOLERANCE}")
+    return 0
+
+
+# ---- parsers ------------------------------------------------------------------------------
+def add_parsers(sub, parser_class) -> None:
+    from harness.runner import profile_names
+
+    x = sub.add_parser("list", help="registered methods (built-in and plugins)")
+    x.add_argument("--json", action="store_true", help="print JSON")
+    x.set_defaults(func=cmd_list)
+
+    x = sub.add_parser("run", help="run methods under fixed seeds and budgets",
+                       description="Run methods on benchmarks; each finished cell is stored "
+                                   "at once, and cells already stored are skipped (resume).")
+    x.add_argument("methods", nargs="*", metavar="NAME", help="methods to run")
+    x.add_argument("--all", action="store_true", help="every registered method")
+    x.add_argument("--profile", default="default",
+                   help=f"{', '.join(profile_names())} or a JSON file (default: default)")
+    x.add_argument("--benchmark", action="append", help="only this benchmark (repeatable)")
+    x.add_argument("--dataset", action="append", help="only this dataset (repeatable)")
+    x.add_argument("--seeds", type=int, help="override the profile's number of seeds")
+    x.add_argument("--store", help="results database (default: NAS_HARNESS_HOME/results/"
+                                   "<profile>.sqlite)")
+    x.add_argument("--out", help="leaderboard folder (default with --all: ./leaderboard)")
+    x.add_argument("--jobs", type=int, default=1, help="local worker processes")
+    x.add_argument("--quiet", action="store_true", help="no progress bar")
+    x.set_defaults(func=cmd_run)
+
+    x = sub.add_parser("export", help="write all rows of a store as CSV or JSON")
+    x.add_argument("--store", required=True)
+    x.add_argument("--format", choices=("csv", "json"), default="csv")
+    x.add_argument("--output", "-o", help="file (default: stdout)")
+    x.add_argument("--drop-volatile", action="store_true",
+                   help="omit time, host, commit and device columns (for diffs)")
+    x.set_defaults(func=cmd_export)
+
+    x = sub.add_parser("leaderboard", help="regenerate the leaderboard from a store")
+    x.add_argument("--store", required=True)
+    x.add_argument("--out", default="leaderboard")
+    x.set_defaults(func=cmd_leaderboard)
+
+    x = sub.add_parser("verify", help="reproduction check: smoke profile vs expected values")
+    x.add_argument("--update", action="store_true", help="rewrite the expected values")
+    x.add_argument("--jobs", type=int, default=1)
+    x.add_argument("--quiet", action="store_true")
+    x.set_defaults(func=cmd_verify)
+
+
+__all__ = ["add_parsers", "MethodError"]

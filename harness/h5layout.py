@@ -160,10 +160,22 @@ def write_benchmark(
             grp = f.require_group(dataset)
             for k, v in attrs.items():
                 grp.attrs[k] = json.dumps(v) if isinstance(v, (dict, list)) else v
+        f.attrs["content_sha256"] = _content_digest(f)
     os.replace(tmp, path)
     digest = sha256_file(path)
     sidecar(path).write_text(json.dumps({"sha256": digest, "bytes": path.stat().st_size}) + "\n")
     return digest
+
+
+def _content_digest(f: h5py.File) -> str:
+    """Digest of every array's sha256 and the sources: identical for identical content,
+    whatever the HDF5 library or creation time (results are keyed by it)."""
+    items: list[str] = []
+    f.visititems(lambda n, o: items.append(f"{n}={o.attrs['sha256']}")
+                 if isinstance(o, h5py.Dataset) else None)
+    items.append("source=" + str(f.attrs["source"]))
+    items.append("converter=" + str(f.attrs["converter_version"]))
+    return hashlib.sha256("\n".join(sorted(items)).encode()).hexdigest()
 
 
 class H5Benchmark:
@@ -191,6 +203,7 @@ class H5Benchmark:
                 "('python -m harness data convert')"
             )
         self._cache: dict[tuple[str, ...], np.ndarray] = {}
+        self._meta: dict[str, Any] = {}
 
     # ---- metadata -------------------------------------------------------------------------
     @property
@@ -207,14 +220,22 @@ class H5Benchmark:
 
     @property
     def num_archs(self) -> int:
-        return int(self._f["archs/encoding"].shape[0])
+        if "num_archs" not in self._meta:
+            self._meta["num_archs"] = int(self._f["archs/encoding"].shape[0])
+        return self._meta["num_archs"]
 
     def datasets(self) -> list[str]:
-        return [k for k in self._f.keys() if k != "archs"]
+        if "datasets" not in self._meta:
+            self._meta["datasets"] = [k for k in self._f.keys() if k != "archs"]
+        return self._meta["datasets"]
 
     def metrics(self, dataset: str) -> list[str]:
-        g = self._f[dataset]
-        return [k for k, v in g.items() if isinstance(v, h5py.Dataset) and not k.endswith("_mask")]
+        key = "metrics:" + dataset
+        if key not in self._meta:
+            g = self._f[dataset]
+            self._meta[key] = [k for k, v in g.items()
+                               if isinstance(v, h5py.Dataset) and not k.endswith("_mask")]
+        return self._meta[key]
 
     def costs(self, dataset: str) -> list[str]:
         g = self._f[dataset]

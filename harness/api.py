@@ -1,0 +1,48 @@
+"""Method interfaces: one small ABC per kind (template method).
+
+The public entry points belong to the harness (``harness.runner``): they validate inputs,
+build the oracle, the RNG stream and the budget, charge the budget, read test metrics and
+record results. A method implements one protected hook.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any, ClassVar
+
+import numpy as np
+
+from harness.budget import Oracle
+
+
+class Method(ABC):  # noqa: B024 - metadata base; each kind adds its hook
+    """Common metadata of every registered method."""
+
+    #: kind shown by ``python -m harness list``: search | proxy | differentiable
+    kind: ClassVar[str] = "method"
+    #: bump when results would change; the leaderboard ignores rows of older versions
+    version: ClassVar[str] = "1"
+    needs_gpu: ClassVar[bool] = False
+    #: benchmarks the method applies to (None = every benchmark)
+    benchmarks: ClassVar[tuple[str, ...] | None] = None
+
+    def __init__(self, **hyperparameters: Any) -> None:
+        self.hyperparameters = hyperparameters
+
+    def config(self) -> dict[str, Any]:
+        """Hyperparameters recorded in every result row."""
+        return dict(self.hyperparameters)
+
+
+class SearchStrategy(Method):
+    """A black-box search strategy over a tabular benchmark.
+
+    Implement :meth:`_search`: query the oracle until it raises BudgetExhausted (or return
+    early). The harness turns the oracle's history into the incumbent and trajectories.
+    """
+
+    kind = "search"
+
+    @abstractmethod
+    def _search(self, oracle: Oracle, rng: np.random.Generator) -> None:
+        """Spend the oracle's budget; draw every random number from ``rng``."""

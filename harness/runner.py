@@ -1,0 +1,300 @@
+"""Profiles, cell planning and execution: the engine behind ``python -m harness run``.
+
+A *cell* is (method, benchmark, dataset, seed index, budget). The harness owns each cell's
+RNG stream, budget and oracle, reads the reported test metric itself, and stores one row per
+finished cell. Cells already in the store are skipped, so an interrupted run resumes.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import importlib.metadata as md
+import json
+import platform
+import socket
+import subprocess
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from harness import __version__
+from harness.api import SearchStrategy
+from harness.budget import Budget, Oracle
+from harness.errors import BudgetExhausted, ConfigError, HarnessError, MethodError
+from harness.seeds import cell_seed_sequence, generator
+
+PROFILE_DIR = Path(__file__).with_name("profiles")
+
+
+# ---- profiles -----------------------------------------------------------------------------
+def profile_names() -> list[str]:
+    return sorted(p.stem for p in PROFILE_DIR.glob("*.json"))
+
+
+def load_profile(name_or_path: str) -> dict[str, Any]:
+    """A built-in profile by name, or a JSON file; ConfigError if malformed."""
+    path = Path(name_or_path)
+    if not path.suffix:
+        path = PROFILE_DIR / f"{name_or_path}.json"
+        if not path.exists():
+            from harness.errors import unknown
+
+            raise unknown("profile", name_or_path, profile_names())
+    if not path.exists():
+        raise ConfigError(f"profile file {path} not found")
+    try:
+        prof = json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"profile {path} is not valid JSON ({exc.msg} at line {exc.lineno}); "
+                          "fix the file") from None
+    _validate_profile(prof, str(path))
+    prof.setdefault("name", path.stem)
+    return prof
+
+
+def _validate_profile(prof: Any, where: str) -> None:
+    def bad(msg: str) -> ConfigError:
+        return ConfigError(f"profile {where}: {msg}; see harness/profiles/default.json")
+
+    if not isinstance(prof, dict):
+        raise bad("must be a JSON object")
+    if not isinstance(prof.get("experiment_seed"), int):
+        raise bad("'experiment_seed' must be an integer")
+    sec = prof.get("search")
+    if sec is not None:
+        if not isinstance(sec, dict):
+            raise bad("'search' must be an object")
+        if not isinstance(sec.get("seeds"), int) or sec["seeds"] < 1:
+            raise bad("'search.seeds' must be a positive integer")
+        if not isinstance(sec.get("budget"), dict):
+            raise bad("'search.budget' must be an object like {\"queries\": 100}")
+        Budget(**sec["budget"])
+        if not isinstance(sec.get("benchmarks"), dict) or not all(
+                isinstance(v, list) for v in sec["benchmarks"].values()):
+            raise bad("'search.benchmarks' must map benchmark names to lists of datasets")
+
+
+# ---- provenance ---------------------------------------------------------------------------
+def _git_commit() -> str:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
+                             cwd=Path(__file__).parent, timeout=5)
+        return out.stdout.strip() or "unknown"
+    except Exception:
+        return "unknown"
+
+
+def _version(dist: str) -> str:
+    try:
+        return md.version(dist)
+    except md.PackageNotFoundError:
+        return "not installed"
+
+
+_PROVENANCE: dict[str, str] | None = None
+
+
+def provenance(device: str = "cpu") -> dict[str, str]:
+    global _PROVENANCE
+    if _PROVENANCE is None:
+        _PROVENANCE = {"package_version": __version__, "git_commit": _git_commit(),
+                       "python": platform.python_version(), "numpy": np.__version__,
+                       "torch": _version("torch"), "host": socket.gethostname()}
+    return {**_PROVENANCE, "device": device}
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
+# ---- one cell -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Cell:
+    method: str
+    benchmark: str
+    dataset: str
+    seed: int
+    budget: Budget
+    experiment_seed: int
+
+    def key(self, method_version: str, data_sha: str) -> tuple:
+        return (self.method, method_version, self.benchmark, data_sha, self.dataset,
+                self.seed, self.budget.key())
+
+
+def run_search_cell(method_cls: type[SearchStrategy], cell: Cell, bench) -> dict[str, Any]:
+    """Run one search cell and return its result row (the harness's template method)."""
+    if not issubclass(method_cls, SearchStrategy):
+        raise MethodError(f"{cell.method} is not a search strategy")
+    proto = bench.protocol(cell.dataset)
+    times = None
+    if cell.budget.sim_seconds is not None:
+        times = bench.train_time(np.arange(bench.num_archs), proto["search_dataset"])
+    oracle = Oracle(bench, proto["search_dataset"], proto["search_metric"], cell.budget,
+                    times=times)
+    seq = cell_seed_sequence(cell.experiment_seed, cell.method, cell.benchmark, cell.dataset,
+                             cell.seed)
+    rng = generator(seq)
+    method = method_cls()
+    started, t0 = _now(), time.perf_counter()
+    try:
+        method._search(oracle, rng)
+    except BudgetExhausted:
+        pass
+    wall = time.perf_counter() - t0
+    if not oracle.order:
+        raise MethodError(f"{cell.method} returned without querying any architecture")
+    # the harness, not the method, reads the reported metric of the incumbents
+    order = np.asarray(oracle.order, dtype=np.int64)
+    values = np.asarray([oracle.seen[a] for a in order])
+    filled = np.where(np.isnan(values), -np.inf, values)
+    # incumbent after each query: the first arch reaching the running maximum (ties keep
+    # the earlier arch, so a later equal value never switches the reported test accuracy)
+    running = np.maximum.accumulate(filled)
+    first_pos = np.empty(len(filled), dtype=np.int64)
+    cur = 0
+    for i in range(len(filled)):
+        if filled[i] > filled[cur]:
+            cur = i
+        first_pos[i] = cur
+    incumbents = order[first_pos]
+    report = bench.query(incumbents, proto["report_metric"], proto["report_dataset"])
+    sim = None
+    if times is not None:
+        sim = np.cumsum(np.nan_to_num(times[order])).round(3).tolist()
+    inc = int(incumbents[-1])
+    return {
+        "method": cell.method, "method_version": method_cls.version, "kind": method_cls.kind,
+        "benchmark": cell.benchmark, "data_sha256": bench.content_sha256,
+        "dataset": cell.dataset, "seed": cell.seed, "budget": cell.budget.key(),
+        "search_on": f"{proto['search_dataset']}/{proto['search_metric']}",
+        "report_on": f"{proto['report_dataset']}/{proto['report_metric']}",
+        "note": proto["note"],
+        "incumbent": inc, "search_value": float(running[-1]), "test_value": float(report[-1]),
+        "queries_used": oracle.usage.queries, "sim_seconds_used": oracle.usage.sim_seconds,
+        "wall_seconds": wall, "config": method.config(),
+        "result": {"incumbent_id": str(bench.archs[inc]),
+                   "trajectory": {"queries": list(range(1, len(order) + 1)),
+                                  "best_search": [float(x) for x in running],
+                                  "incumbent_test": [float(x) for x in report],
+                                  "sim_seconds": sim},
+                   "budget": cell.budget.as_dict()},
+        **provenance(), "started": started, "finished": _now(),
+    }
+
+
+# ---- planning -----------------------------------------------------------------------------
+def plan_cells(profile: dict[str, Any], methods: dict[str, type], *,
+               benchmarks: list[str] | None = None, datasets: list[str] | None = None,
+               seeds: int | None = None, has_times=lambda b, d: False) -> list[Cell]:
+    """Every cell the profile asks for, for the given (already loaded) methods."""
+    cells: list[Cell] = []
+    sec = profile.get("search")
+    if not sec:
+        return cells
+    for bname, dsets in sec["benchmarks"].items():
+        if benchmarks and bname not in benchmarks:
+            continue
+        for ds in dsets:
+            if datasets and ds not in datasets:
+                continue
+            bspec = (sec.get("budget_with_times") or {}).get(ds)
+            budget = Budget(**bspec) if bspec and has_times(bname, ds) else Budget(
+                **sec["budget"])
+            for name, cls in methods.items():
+                if not issubclass(cls, SearchStrategy):
+                    continue
+                if cls.benchmarks is not None and bname not in cls.benchmarks:
+                    continue
+                for s in range(seeds if seeds is not None else sec["seeds"]):
+                    cells.append(Cell(name, bname, ds, s, budget, profile["experiment_seed"]))
+    return cells
+
+
+# ---- execution ----------------------------------------------------------------------------
+_WORKER_BENCH: dict[str, Any] = {}
+
+
+def _get_bench(name: str):
+    if name not in _WORKER_BENCH:
+        import adapters
+
+        _WORKER_BENCH[name] = adapters.load_benchmark(name)
+    return _WORKER_BENCH[name]
+
+
+def _run_cell_in_worker(cell: Cell, data_root: str | None) -> dict[str, Any]:
+    from harness import config
+    from harness.registry import default_registry
+
+    if data_root:
+        config.set_data_root(data_root)
+    cls = default_registry().get(cell.method)
+    return run_search_cell(cls, cell, _get_bench(cell.benchmark))
+
+
+@dataclass
+class RunSummary:
+    ran: int = 0
+    skipped: int = 0
+    failed: list[str] | None = None
+
+
+def execute(cells: list[Cell], store, registry, *, jobs: int = 1, progress: bool = True
+            ) -> RunSummary:
+    """Run cells not yet stored; insert each row as soon as its cell finishes."""
+    from harness import config
+
+    summary = RunSummary(failed=[])
+    done = store.keys()
+    todo: list[Cell] = []
+    for c in cells:
+        cls = registry.get(c.method)
+        if c.key(cls.version, _get_bench(c.benchmark).content_sha256) in done:
+            summary.skipped += 1
+        else:
+            todo.append(c)
+    bar = None
+    if progress and todo:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(todo), desc="cells", unit="cell", file=sys.stderr,
+                   mininterval=1.0, dynamic_ncols=True)
+
+    def finish(cell: Cell, row: dict | None, err: str | None) -> None:
+        if row is not None:
+            store.insert(row)
+            summary.ran += 1
+        else:
+            summary.failed.append(f"{cell.method}/{cell.benchmark}/{cell.dataset}/seed "
+                                  f"{cell.seed}: {err}")
+        if bar is not None:
+            bar.update(1)
+
+    root = config.data_root()
+    if jobs <= 1:
+        for c in todo:
+            try:
+                finish(c, run_search_cell(registry.get(c.method), c, _get_bench(c.benchmark)),
+                       None)
+            except HarnessError as exc:
+                finish(c, None, str(exc))
+    else:
+        import multiprocessing as mp
+
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn")) as ex:
+            futs = {ex.submit(_run_cell_in_worker, c, str(root) if root else None): c
+                    for c in todo}
+            for fut in as_completed(futs):
+                try:
+                    finish(futs[fut], fut.result(), None)
+                except HarnessError as exc:
+                    finish(futs[fut], None, str(exc))
+    if bar is not None:
+        bar.close()
+    return summary

@@ -1,0 +1,1 @@
+"""Black-box search strategies over tabular benchmarks (one file each)."""

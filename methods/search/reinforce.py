@@ -1,0 +1,46 @@
+"""REINFORCE (Williams, 1992) as used by NAS-Bench-201 / NATS-Bench."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from harness.api import SearchStrategy
+from harness.budget import Oracle
+
+
+class Reinforce(SearchStrategy):
+    """REINFORCE: an independent categorical policy per edge, trained on the search metric.
+
+    As in NB201/NATS-Bench: reward = validation accuracy (here in [0, 1]), an exponential
+    moving-average baseline (momentum 0.9), Adam on the policy logits (lr 0.01).
+    """
+
+    version = "1"
+
+    def __init__(self, lr: float = 0.01, momentum: float = 0.9):
+        super().__init__(lr=lr, momentum=momentum)
+        self.lr = lr
+        self.momentum = momentum
+
+    def _search(self, oracle: Oracle, rng: np.random.Generator) -> None:
+        E, K = oracle.num_edges, oracle.num_ops
+        theta = np.zeros((E, K))
+        m, v = np.zeros_like(theta), np.zeros_like(theta)
+        b1, b2, eps = 0.9, 0.999, 1e-8
+        baseline = None
+        step = 0
+        while True:
+            z = theta - theta.max(axis=1, keepdims=True)
+            probs = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+            ops = np.array([rng.choice(K, p=p) for p in probs])
+            reward = oracle.query(oracle.index_of_encoding(ops)) / 100.0
+            baseline = reward if baseline is None else (
+                self.momentum * baseline + (1 - self.momentum) * reward)
+            # gradient ascent on (reward - baseline) * log pi(ops): d/dtheta = onehot - probs
+            grad = -probs
+            grad[np.arange(E), ops] += 1.0
+            grad *= reward - baseline
+            step += 1
+            m = b1 * m + (1 - b1) * grad
+            v = b2 * v + (1 - b2) * grad**2
+            theta += self.lr * (m / (1 - b1**step)) / (np.sqrt(v / (1 - b2**step)) + eps)

@@ -1,0 +1,31 @@
+"""Search-strategy speed: one REA run with a 100-query budget on NB201 (goal <= 20 ms),
+beside a baseline from the same run: 100 bare lookups of the search column in Python."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from harness.budget import Budget
+from harness.registry import default_registry
+from harness.runner import Cell, run_search_cell
+
+pytestmark = pytest.mark.realdata
+
+
+@pytest.mark.parametrize("name", ["rea", "random", "local-search", "reinforce"])
+def test_search_run_100_queries(benchmark, nb201, name):
+    cls = default_registry().get(name)
+    cell = Cell(name, "nb201", "cifar10", 0, Budget(queries=100), 1)
+    row = benchmark(run_search_cell, cls, cell, nb201)
+    assert row["queries_used"] == 100
+
+
+def test_baseline_100_python_lookups(benchmark, nb201):
+    col = nb201.query(np.arange(nb201.num_archs), "valid_acc", "cifar10-valid")
+    ids = np.random.default_rng(0).integers(0, nb201.num_archs, 100)
+
+    def run():
+        return max(float(col[i]) for i in ids)
+
+    assert benchmark(run) <= 91.61

@@ -1,0 +1,66 @@
+"""Leaderboard: generated from the store only; references only from VERIFIED rows."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from harness.leaderboard import SPEC_DIR, current_rows, load_specs, parse_pm
+from tests.helpers import run_cli
+
+
+def test_spec_numbers_come_from_verified_reference_rows():
+    specs, refs = load_specs()
+    for s in specs["search"]:
+        ref = refs[s["ref_id"]]
+        assert ref["status"].startswith("VERIFIED"), s
+        for value in s["test"].values():
+            mean, std = parse_pm(value)
+            assert f"{mean:.2f}" in ref["original_value"], (s["ref_id"], value)
+            if std is not None:
+                assert f"{mean:.2f}±{std:.2f}" in ref["original_value"].replace(" ", "")
+    for s in specs["unverified_search"]:
+        assert refs[s["ref_id"]]["status"] == "UNVERIFIED"
+
+
+def test_reference_copy_matches_the_project_file(data_root):
+    shared = data_root.parent / "reference" / "reference_numbers.json"
+    assert json.loads((SPEC_DIR / "reference_numbers.json").read_text()) == json.loads(
+        shared.read_text())
+
+
+def test_smoke_run_writes_the_leaderboard(tmp_path, harness_home, data_root, nb201):
+    env = {"NAS_HARNESS_HOME": str(harness_home), "NAS_HARNESS_DATA": str(data_root)}
+    store, out = tmp_path / "s.sqlite", tmp_path / "lb"
+    run_cli("run", "--all", "--profile", "smoke", "--store", str(store), "--out", str(out),
+            "--quiet", env=env, check=True)
+    for f in ("README.md", "index.html", "results.json"):
+        assert (out / f).stat().st_size > 500
+    pngs = list((out / "figures").glob("*.png"))
+    assert len(pngs) == 3 and all(p.read_bytes()[:4] == b"\x89PNG" for p in pngs)
+    res = json.loads((out / "results.json").read_text())
+    assert {a["method"] for a in res["search"]} == {"random", "rea", "reinforce",
+                                                     "local-search"}
+    for a in res["search"]:
+        # never above the table's optimum, never below a random arch's typical accuracy
+        top = {"cifar10": 94.37, "cifar100": 73.51, "ImageNet16-120": 47.31}[a["dataset"]]
+        assert 0.85 * top < a["test_mean"] <= top + 0.01
+    md = (out / "README.md").read_text()
+    assert "REINFORCE, NB201 paper [ref 23" in md and "UNVERIFIED" in md
+    assert re.search(r"93\.85 ± 0\.37; ours [+-]\d+\.\d\d", md)
+    # regenerating from the same store alone gives the same numbers
+    run_cli("leaderboard", "--store", str(store), "--out", str(tmp_path / "lb2"), env=env,
+            check=True)
+    res2 = json.loads((tmp_path / "lb2" / "results.json").read_text())
+    assert res2["search"] == res["search"]
+
+
+def test_older_method_versions_and_data_are_ignored():
+    base = {"kind": "search", "benchmark": "b", "dataset": "d", "budget": "q", "seed": 0,
+            "method": "m", "finished": "2026-01-01"}
+    rows = [dict(base, method_version="1", data_sha256="old"),
+            dict(base, method_version="2", data_sha256="old", finished="2026-01-02"),
+            dict(base, method_version="2", data_sha256="new", finished="2026-01-03"),
+            dict(base, method_version="1", data_sha256="new", finished="2026-01-04")]
+    kept = current_rows(rows)
+    assert [(r["method_version"], r["data_sha256"]) for r in kept] == [("2", "new")]
