@@ -85,7 +85,8 @@ def aggregate_search(rows: list[dict]) -> list[dict[str, Any]]:
     return out
 
 
-def _trajectory_figure(rows: list[dict], benchmark: str, dataset: str, path: Path) -> None:
+def _trajectory_figure(rows: list[dict], benchmark: str, dataset: str, path: Path,
+                       optimum: float | None = None) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -104,6 +105,8 @@ def _trajectory_figure(rows: list[dict], benchmark: str, dataset: str, path: Pat
         x = np.arange(1, n + 1)
         ax.plot(x, mean, label=f"{m} (n={len(a)})")
         ax.fill_between(x, mean - half, mean + half, alpha=0.2)
+    if optimum is not None:
+        ax.axhline(optimum, color="k", ls="--", lw=0.8, label=f"table optimum {optimum:.2f}")
     ax.set_xlabel("queries (new architectures evaluated)")
     ax.set_ylabel("test accuracy of the incumbent (%)")
     ax.set_title(f"{benchmark} / {dataset}: mean and 95% CI over seeds")
@@ -129,6 +132,8 @@ def build(store, out_dir: str | Path, registry=None, spec_dir: Path = SPEC_DIR
     if not out.parent.exists():
         raise ConfigError(f"--out {out}: folder {out.parent} does not exist")
     (out / "figures").mkdir(parents=True, exist_ok=True)
+    for old in (out / "figures").glob("search_*.png"):  # figures of a previous build
+        old.unlink()
     rows = current_rows(store.rows(), registry)
     if not rows:
         raise ConfigError(f"store {store.path} has no results; run 'python -m harness run "
@@ -194,8 +199,11 @@ def build(store, out_dir: str | Path, registry=None, spec_dir: Path = SPEC_DIR
                   tabulate(table + refrows, headers="keys", tablefmt="html")]
             for d in datasets:
                 name = f"search_{bench}_{d}_{budget.replace('=', '').replace(',', '_')}.png"
+                opt = next((parse_pm(s["test"][d])[0] for s in specs.get("search", [])
+                            if s.get("optimum") and s.get("benchmark") == bench
+                            and d in s["test"]), None)
                 _trajectory_figure([r for r in rows if r["budget"] == budget], bench, d,
-                                   out / "figures" / name)
+                                   out / "figures" / name, opt)
                 figures.append(f"figures/{name}")
                 md.append(f"![{bench} {d} trajectories](figures/{name})")
                 hp.append(f'<img src="figures/{html.escape(name)}" alt="{html.escape(d)}" '

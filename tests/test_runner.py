@@ -104,13 +104,14 @@ def test_two_processes_give_identical_rows(tmp_path, cli_env, nb201):
     stores = [tmp_path / "a.sqlite", tmp_path / "b.sqlite"]
     for s in stores:
         run_cli("run", "--all", "--profile", "smoke", "--store", str(s), "--quiet",
-                env=cli_env, check=True)
+                "--out", str(tmp_path / "lb"), env=cli_env, check=True)
     a, b = (_export(s, cli_env) for s in stores)
     assert a == b and a.count("\n") == 1 + 4 * 3 * 3
 
 
 def test_sigkill_mid_run_then_resume_equals_uninterrupted(tmp_path, cli_env, nb201):
-    args = ["run", "--all", "--profile", "smoke", "--seeds", "40", "--quiet"]
+    args = ["run", "--all", "--profile", "smoke", "--seeds", "40", "--quiet", "--out",
+            str(tmp_path / "lb")]
     full = tmp_path / "full.sqlite"
     run_cli(*args, "--store", str(full), env=cli_env, check=True)
     total = 4 * 3 * 40
@@ -148,7 +149,8 @@ def test_concurrent_runs_share_a_store_without_duplicates(tmp_path, cli_env, nb2
     store = tmp_path / "shared.sqlite"
     env = {**os.environ, **cli_env, "PYTHONPATH": str(REPO)}
     procs = [subprocess.Popen([sys.executable, "-m", "harness", "run", "--all", "--profile",
-                               "smoke", "--seeds", "10", "--store", str(store), "--quiet"],
+                               "smoke", "--seeds", "10", "--store", str(store), "--quiet",
+                               "--out", str(tmp_path / "lb")],
                               cwd=REPO, env=env, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True) for _ in range(2)]
     for p in procs:
@@ -163,8 +165,7 @@ def test_concurrent_runs_share_a_store_without_duplicates(tmp_path, cli_env, nb2
 
 def test_jobs_pool_gives_the_same_rows(tmp_path, cli_env, nb201):
     a, b = tmp_path / "a.sqlite", tmp_path / "b.sqlite"
-    run_cli("run", "--all", "--profile", "smoke", "--store", str(a), "--quiet", env=cli_env,
-            check=True)
-    run_cli("run", "--all", "--profile", "smoke", "--store", str(b), "--quiet", "--jobs", "2",
-            env=cli_env, check=True)
+    for store, jobs in ((a, "1"), (b, "2")):
+        run_cli("run", "--all", "--profile", "smoke", "--store", str(store), "--quiet",
+                "--jobs", jobs, "--out", str(tmp_path / "lb"), env=cli_env, check=True)
     assert _export(a, cli_env) == _export(b, cli_env)
