@@ -46,3 +46,38 @@ class SearchStrategy(Method):
     @abstractmethod
     def _search(self, oracle: Oracle, rng: np.random.Generator) -> None:
         """Spend the oracle's budget; draw every random number from ``rng``."""
+
+
+class Proxy(Method):
+    """A zero-cost proxy: a score of an untrained network (higher = predicted better).
+
+    Implement :meth:`_score`. The harness builds the network with a deterministic
+    initialisation, draws the minibatch from the cell's stream (identical for every proxy
+    and arch of a seed), times the call and records NaN/inf as missing, never as a number.
+    """
+
+    kind = "proxy"
+    #: False for proxies computed from the architecture alone (params, flops)
+    needs_model: ClassVar[bool] = True
+
+    @abstractmethod
+    def _score(self, ctx: Any) -> float:
+        """Score one architecture; ``ctx`` is a :class:`harness.proxy.ProxyContext`."""
+
+
+class ProxyEnsemble(Method):
+    """Combines member proxies' cached scores; fitted only on archs it is not evaluated on.
+
+    Implement :meth:`_combine`: given rank-normalised member scores for all archs, a boolean
+    mask of the archs it may fit on and their accuracies, return a score for every arch.
+    """
+
+    kind = "proxy"
+    members: ClassVar[tuple[str, ...]] = ()
+    #: True if the ensemble fits weights (its correlation is reported on held-out archs)
+    fitted: ClassVar[bool] = False
+
+    @abstractmethod
+    def _combine(self, features: np.ndarray, fit_mask: np.ndarray, fit_target: np.ndarray,
+                 rng: np.random.Generator) -> np.ndarray:
+        """Return one score per row of ``features`` (archs x members)."""

@@ -73,8 +73,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         bench = runner._get_bench(b)  # converts on first use
         for ds in args.dataset or []:
             bench.protocol(ds)  # unknown dataset -> one line with did-you-mean
+    from harness.proxy_runner import plan_proxy_cells
+
     cells = runner.plan_cells(profile, methods, benchmarks=args.benchmark,
                               datasets=args.dataset, seeds=args.seeds, has_times=has_times)
+    cells += plan_proxy_cells(profile, methods, benchmarks=args.benchmark,
+                              datasets=args.dataset, device=_device(args.device))
     if not cells:
         raise ConfigError("nothing to run: no cell matches the methods/benchmark/dataset "
                           "filters in this profile")
@@ -94,6 +98,18 @@ def cmd_run(args: argparse.Namespace) -> int:
               f"{len(res['figures'])} figures")
     store.close()
     return 3 if (summary.failed or errors) else 0
+
+
+def _device(name: str) -> str:
+    if name.startswith("cuda"):
+        import torch
+
+        if not torch.cuda.is_available():
+            raise ConfigError(f"--device {name}: no CUDA device is available here; use "
+                              "--device cpu")
+    elif name != "cpu":
+        raise ConfigError(f"--device {name}: choose cpu or cuda[:N]")
+    return name
 
 
 def _print_summary(res: dict) -> None:
@@ -148,14 +164,21 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
 # ---- verify -------------------------------------------------------------------------------
 EXPECTED = Path(__file__).with_name("expected") / "smoke.json"
 TOLERANCE = {"test_mean": 0.05, "search_mean": 0.05, "queries_mean": 0.0}
+PROXY_TOLERANCE = {"spearman": 0.05, "n": 0}
 
 
 def smoke_summary(store) -> dict:
     from harness.leaderboard import aggregate_search
 
-    agg = aggregate_search(store.rows())
-    return {f"{a['benchmark']}/{a['dataset']}/{a['method']}/{a['budget']}":
-            {k: round(a[k], 4) for k in TOLERANCE} | {"n_seeds": a["n_seeds"]} for a in agg}
+    rows = store.rows()
+    out = {f"{a['benchmark']}/{a['dataset']}/{a['method']}/{a['budget']}":
+           {k: round(a[k], 4) for k in TOLERANCE} | {"n_seeds": a["n_seeds"]}
+           for a in aggregate_search(rows)}
+    for r in rows:  # proxies: Spearman rho vs test accuracy (ours and published)
+        if r["kind"].startswith("proxy") and r["test_value"] is not None:
+            out[f"{r['benchmark']}/{r['dataset']}/{r['method']}/{r['budget']}"] = {
+                "spearman": round(r["test_value"], 4), "n": r["queries_used"]}
+    return out
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
@@ -169,7 +192,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
     profile = runner.load_profile("smoke")
     with tempfile.TemporaryDirectory() as tmp:
         store = open_store(Path(tmp) / "smoke.sqlite")
-        cells = runner.plan_cells(profile, builtin)
+        from harness.proxy_runner import plan_proxy_cells
+
+        cells = runner.plan_cells(profile, builtin) + plan_proxy_cells(profile, builtin)
         summary = runner.execute(cells, store, reg, jobs=args.jobs, progress=not args.quiet)
         if summary.failed:
             raise HarnessError(f"verify: {len(summary.failed)} smoke cells failed, first: "
@@ -188,10 +213,13 @@ def cmd_verify(args: argparse.Namespace) -> int:
         if key not in got or key not in want:
             drift.append(f"{key}: {'missing from this run' if key not in got else 'new'}")
             continue
-        for k, tol in TOLERANCE.items():
-            if abs(got[key][k] - want[key][k]) > tol:
-                drift.append(f"{key} {k}: {got[key][k]} vs expected {want[key][k]} "
-                             f"(tolerance {tol})")
+        tols = PROXY_TOLERANCE if "spearman" in want[key] else TOLERANCE
+        for k, tol in tols.items():
+            a, b = got[key].get(k), want[key].get(k)
+            if a is None or b is None or (a != a and b != b):
+                continue
+            if abs(a - b) > tol or (a != a) != (b != b):
+                drift.append(f"{key} {k}: {a} vs expected {b} (tolerance {tol})")
     if drift:
         for d in drift:
             print(f"DRIFT {d}", file=sys.stderr)
@@ -199,7 +227,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
                            "(listed above); if the change is intended, run 'python -m harness "
                            "verify --update' and commit the file")
     print(f"verify: {len(got)} smoke aggregates match {EXPECTED.name} within tolerances "
-          f"{TOLERANCE}")
+          f"{TOLERANCE} (search) and {PROXY_TOLERANCE} (proxies)")
     return 0
 
 
@@ -225,6 +253,7 @@ def add_parsers(sub, parser_class) -> None:
                                    "<profile>.sqlite)")
     x.add_argument("--out", help="leaderboard folder (default with --all: ./leaderboard)")
     x.add_argument("--jobs", type=int, default=1, help="local worker processes")
+    x.add_argument("--device", default="cpu", help="cpu (default) or cuda[:N] for torch methods")
     x.add_argument("--quiet", action="store_true", help="no progress bar")
     x.set_defaults(func=cmd_run)
 

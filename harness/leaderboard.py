@@ -132,7 +132,7 @@ def build(store, out_dir: str | Path, registry=None, spec_dir: Path = SPEC_DIR
     if not out.parent.exists():
         raise ConfigError(f"--out {out}: folder {out.parent} does not exist")
     (out / "figures").mkdir(parents=True, exist_ok=True)
-    for old in (out / "figures").glob("search_*.png"):  # figures of a previous build
+    for old in (out / "figures").glob("*.png"):  # figures of a previous build
         old.unlink()
     rows = current_rows(store.rows(), registry)
     if not rows:
@@ -211,6 +211,13 @@ def build(store, out_dir: str | Path, registry=None, spec_dir: Path = SPEC_DIR
             md.append("")
             sections_md.append("\n".join(md))
             sections_html.append("\n".join(hp))
+    from harness.leaderboard_proxies import build_section
+
+    proxy = build_section(rows, specs, refs, out)
+    if proxy["markdown"]:
+        sections_md.append(proxy["markdown"])
+        sections_html.append(proxy["html"])
+        figures += proxy["figures"]
     generated = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
     meta = {"generated": generated, "store": str(store.path), "rows_used": len(rows),
             "data_sha256": sorted({r["data_sha256"] for r in rows}),
@@ -231,6 +238,7 @@ def build(store, out_dir: str | Path, registry=None, spec_dir: Path = SPEC_DIR
         "</style></head><body><h1>nas-harness leaderboard</h1>"
         f"<p>{html.escape(header.split(chr(10), 2)[2])}</p>" + "\n".join(sections_html)
         + "</body></html>\n")
-    results = {"meta": meta, "search": agg, "tables": tables, "figures": figures}
+    results = {"meta": meta, "search": agg, "tables": tables, "proxies": proxy["tables"],
+               "figures": figures}
     (out / "results.json").write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
     return results

@@ -65,6 +65,12 @@ def _validate_profile(prof: Any, where: str) -> None:
         raise bad("must be a JSON object")
     if not isinstance(prof.get("experiment_seed"), int):
         raise bad("'experiment_seed' must be an integer")
+    px = prof.get("proxies")
+    if px is not None:
+        if not isinstance(px, dict) or not isinstance(px.get("archs"), int) or px["archs"] < 3:
+            raise bad("'proxies.archs' must be an integer >= 3")
+        if not isinstance(px.get("benchmarks"), dict):
+            raise bad("'proxies.benchmarks' must map benchmark names to lists of datasets")
     sec = prof.get("search")
     if sec is not None:
         if not isinstance(sec, dict):
@@ -245,7 +251,7 @@ class RunSummary:
     failed: list[str] | None = None
 
 
-def execute(cells: list[Cell], store, registry, *, jobs: int = 1, progress: bool = True
+def execute(cells: list, store, registry, *, jobs: int = 1, progress: bool = True
             ) -> RunSummary:
     """Run cells not yet stored; insert each row as soon as its cell finishes."""
     from harness import config
@@ -277,6 +283,20 @@ def execute(cells: list[Cell], store, registry, *, jobs: int = 1, progress: bool
             bar.update(1)
 
     root = config.data_root()
+    proxy_todo = [c for c in todo if not isinstance(c, Cell)]
+    todo = [c for c in todo if isinstance(c, Cell)]
+    if proxy_todo:  # torch parallelises inside each cell; these run in this process
+        from harness.proxy import ScoreCache
+        from harness.proxy_runner import run_proxy_cell
+
+        cache = ScoreCache(store.path)
+        for c in proxy_todo:
+            try:
+                finish(c, run_proxy_cell(registry.get(c.method), c, _get_bench(c.benchmark),
+                                         registry, cache), None)
+            except HarnessError as exc:
+                finish(c, None, str(exc))
+        cache.close()
     if jobs <= 1:
         for c in todo:
             try:

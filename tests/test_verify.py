@@ -11,12 +11,12 @@ from tests.helpers import run_cli
 def test_verify_passes(harness_home, data_root, nb201):
     proc = run_cli("verify", "--quiet", env={"NAS_HARNESS_HOME": str(harness_home),
                                              "NAS_HARNESS_DATA": str(data_root)}, check=True)
-    assert "12 smoke aggregates match" in proc.stdout
+    assert "smoke aggregates match" in proc.stdout
 
 
 def test_verify_fails_on_drift(tmp_path, monkeypatch, capsys, harness_home, data_root, nb201):
     want = json.loads(commands.EXPECTED.read_text())
-    key = sorted(want)[0]
+    key = sorted(k for k in want if "test_mean" in want[k])[0]
     want[key]["test_mean"] += 0.5
     fake = tmp_path / "smoke.json"
     fake.write_text(json.dumps(want))

@@ -1,0 +1,286 @@
+"""The harness side of zero-cost proxies: deterministic networks and minibatches, timing,
+the per-architecture score cache, correlations with bootstrap intervals, ensembles.
+
+Streams (all from the profile's experiment seed, never global RNG state):
+* arch sample of a (benchmark, dataset, seed): stratified over the reported accuracy;
+* minibatch of a (benchmark, dataset, seed): identical for every proxy and arch;
+* network initialisation of a (benchmark, dataset, seed, arch): identical for every proxy.
+"""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from harness.errors import ConfigError
+from harness.seeds import cell_seed_sequence, generator
+
+SCORE_SCHEMA = """
+CREATE TABLE IF NOT EXISTS proxy_scores (
+  benchmark TEXT, data_sha256 TEXT, dataset TEXT, arch INTEGER, proxy TEXT,
+  proxy_version TEXT, seed INTEGER, batch_size INTEGER, device TEXT, images TEXT,
+  score REAL, seconds REAL,
+  PRIMARY KEY (benchmark, data_sha256, dataset, arch, proxy, proxy_version, seed,
+               batch_size, device, images)
+);
+"""
+
+
+@dataclass
+class ProxyContext:
+    """What a proxy's ``_score`` receives."""
+
+    model: Any  # torch.nn.Module, freshly initialised, on ``device``
+    inputs: Any  # float tensor (B, 3, H, W)
+    targets: Any  # int64 tensor (B,)
+    num_classes: int
+    encoding: np.ndarray
+    params: float
+    flops: float
+    generator: Any  # torch.Generator for any randomness the proxy needs
+    device: str
+
+
+class ScoreCache:
+    """Per-arch proxy scores in SQLite (WAL), so tables never recompute and sweeps resume."""
+
+    def __init__(self, path: str | Path):
+        path = Path(path)
+        if not path.parent.exists():
+            raise ConfigError(f"store {path}: folder {path.parent} does not exist")
+        self.con = sqlite3.connect(str(path), timeout=60, isolation_level=None)
+        self.con.execute("PRAGMA journal_mode=WAL")
+        self.con.execute(SCORE_SCHEMA)
+
+    def get(self, key: dict, archs: np.ndarray) -> dict[int, tuple[float, float]]:
+        cols = list(key)
+        rows = self.con.execute(
+            "SELECT arch, score, seconds FROM proxy_scores WHERE "
+            + " AND ".join(f"{c}=?" for c in cols), [key[c] for c in cols]).fetchall()
+        want = set(int(a) for a in archs)
+        return {int(a): (np.nan if s is None else float(s), float(t)) for a, s, t in rows
+                if int(a) in want}
+
+    def put(self, key: dict, arch: int, score: float, seconds: float) -> None:
+        vals = dict(key, arch=int(arch), score=None if not math.isfinite(score) else score,
+                    seconds=seconds)
+        self.con.execute(f"INSERT OR IGNORE INTO proxy_scores ({', '.join(vals)}) VALUES "
+                         f"({', '.join('?' * len(vals))})", list(vals.values()))
+
+    def close(self) -> None:
+        self.con.close()
+
+
+def stratified_archs(bench, dataset: str, n: int, seed_seq: np.random.SeedSequence
+                     ) -> np.ndarray:
+    """n archs: one per accuracy quantile stratum (of the reported metric), or all archs."""
+    proto = bench.protocol(dataset)
+    acc = bench.query(np.arange(bench.num_archs), proto["report_metric"],
+                      proto["report_dataset"])
+    valid = np.flatnonzero(np.isfinite(acc))
+    if n >= len(valid):
+        return valid
+    order = valid[np.argsort(acc[valid], kind="stable")]
+    rng = generator(seed_seq)
+    strata = np.array_split(order, n)
+    return np.sort(np.array([s[rng.integers(len(s))] for s in strata], dtype=np.int64))
+
+
+def init_network(model, gen) -> None:
+    """PyTorch's default initialisation, drawn from ``gen`` instead of the global RNG."""
+    import torch
+    from torch import nn
+
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, (nn.Conv2d, nn.Linear)):
+                nn.init.kaiming_uniform_(m.weight, a=math.sqrt(5), generator=gen)
+                if m.bias is not None:
+                    fan_in = m.weight[0].numel()
+                    bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+                    nn.init.uniform_(m.bias, -bound, bound, generator=gen)
+            elif isinstance(m, nn.BatchNorm2d):
+                nn.init.ones_(m.weight)
+                nn.init.zeros_(m.bias)
+                m.running_mean.zero_()
+                m.running_var.fill_(1)
+                m.num_batches_tracked.zero_()
+
+
+def build_network(bench, arch: int, dataset: str, seq: np.random.SeedSequence, device: str):
+    """The arch's network, built on the meta device (no global RNG draw), then initialised
+    from ``seq`` on ``device``."""
+    import torch
+
+    from harness.seeds import torch_generator
+
+    with torch.device("meta"):
+        model = bench.build_model([int(arch)], dataset)
+    model = model.to_empty(device=device)
+    init_network(model, torch_generator(seq, device="cpu"))
+    return model.to(device).train()
+
+
+@dataclass
+class ScoreSweep:
+    """Scores of one proxy on a set of archs, with timing and the NaN count."""
+
+    archs: np.ndarray
+    scores: np.ndarray
+    seconds: np.ndarray
+
+
+def score_archs(proxy_cls, name: str, bench, dataset: str, archs: np.ndarray, *,
+                experiment_seed: int, seed: int, batch_size: int, device: str,
+                cache: ScoreCache | None = None, progress=None) -> ScoreSweep:
+    """Score ``archs`` with a proxy (cached per arch); the harness owns init and data."""
+    import torch
+
+    from adapters.images import images_for
+
+    images = images_for(dataset) if proxy_cls.needs_model else None
+    key = {"benchmark": bench.name, "data_sha256": bench.content_sha256, "dataset": dataset,
+           "proxy": name, "proxy_version": proxy_cls.version, "seed": seed,
+           "batch_size": batch_size, "device": device,
+           "images": images.name if images else "none"}
+    have = cache.get(key, archs) if cache is not None else {}
+    batch = None
+    if images is not None:
+        x, y = images.batch(generator(cell_seed_sequence(
+            experiment_seed, "minibatch", bench.name, dataset, seed)), batch_size)
+        batch = (torch.from_numpy(x).to(device), torch.from_numpy(y).to(device))
+    proxy = proxy_cls()
+    ncls = {"cifar10": 10, "cifar10-valid": 10, "cifar100": 100, "ImageNet16-120": 120}.get(
+        dataset, 10)
+    scores = np.full(len(archs), np.nan)
+    secs = np.zeros(len(archs))
+    cost_ds = dataset if dataset in bench.datasets else bench.datasets[0]
+    for i, a in enumerate(archs):
+        a = int(a)
+        if a in have:
+            scores[i], secs[i] = have[a]
+        else:
+            seq = cell_seed_sequence(experiment_seed, f"init:{a}", bench.name, dataset, seed)
+            t0 = time.perf_counter()
+            model = build_network(bench, a, dataset, seq, device) if proxy_cls.needs_model \
+                else None
+            from harness.seeds import torch_generator
+
+            ctx = ProxyContext(
+                model=model, inputs=batch[0] if batch else None,
+                targets=batch[1] if batch else None, num_classes=ncls,
+                encoding=bench.encode([a])[0],
+                params=float(bench.cost([a], "params", cost_ds)[0]),
+                flops=float(bench.cost([a], "flops", cost_ds)[0]),
+                generator=torch_generator(seq.spawn(1)[0], device="cpu"), device=device)
+            try:
+                s = float(proxy._score(ctx))
+            except (FloatingPointError, ZeroDivisionError, np.linalg.LinAlgError,
+                    RuntimeError) as exc:
+                if "out of memory" in str(exc).lower():
+                    raise
+                s = float("nan")
+            if device.startswith("cuda"):
+                torch.cuda.synchronize()
+            secs[i] = time.perf_counter() - t0
+            scores[i] = s if math.isfinite(s) else np.nan
+            if cache is not None:
+                cache.put(key, a, scores[i], secs[i])
+        if progress is not None:
+            progress(1)
+    return ScoreSweep(np.asarray(archs), scores, secs)
+
+
+# ---- correlations ---------------------------------------------------------------------------
+def correlations(score: np.ndarray, acc: np.ndarray, rng: np.random.Generator,
+                 n_boot: int = 1000) -> dict[str, Any]:
+    """Spearman rho and Kendall tau with 95% percentile-bootstrap intervals (NaN scores are
+    excluded and counted)."""
+    from scipy.stats import kendalltau, rankdata, spearmanr
+
+    ok = np.isfinite(score) & np.isfinite(acc)
+    s, a = score[ok], acc[ok]
+    out: dict[str, Any] = {"n": int(ok.sum()), "nan": int((~np.isfinite(score)).sum())}
+    if ok.sum() < 3 or np.ptp(s) == 0:
+        out.update(spearman=np.nan, kendall=np.nan, spearman_ci=[np.nan, np.nan],
+                   kendall_ci=[np.nan, np.nan])
+        return out
+    out["spearman"] = float(spearmanr(s, a).statistic)
+    out["kendall"] = float(kendalltau(s, a).statistic)
+    rs, ra = rankdata(s), rankdata(a)
+    boots_rho, boots_tau = [], []
+    n = len(s)
+    n_tau = min(n_boot, 200) if n > 3000 else n_boot
+    for b in range(n_boot):
+        idx = rng.integers(0, n, n)
+        x, y = rankdata(rs[idx]), rankdata(ra[idx])
+        boots_rho.append(np.corrcoef(x, y)[0, 1])
+        if b < n_tau:
+            boots_tau.append(kendalltau(s[idx], a[idx]).statistic)
+    out["spearman_ci"] = [float(np.nanpercentile(boots_rho, 2.5)),
+                          float(np.nanpercentile(boots_rho, 97.5))]
+    out["kendall_ci"] = [float(np.nanpercentile(boots_tau, 2.5)),
+                         float(np.nanpercentile(boots_tau, 97.5))]
+    return out
+
+
+def rank_normalise(x: np.ndarray) -> np.ndarray:
+    """Ranks scaled to [0, 1]; NaN stays NaN."""
+    from scipy.stats import rankdata
+
+    out = np.full(len(x), np.nan)
+    ok = np.isfinite(x)
+    if ok.sum() > 1:
+        out[ok] = (rankdata(x[ok]) - 1) / (ok.sum() - 1)
+    return out
+
+
+# ---- published scores (NAS-Bench-Suite-Zero, NASWOT authors) --------------------------------
+#: published-score files under the data root, per NB201 dataset
+PUBLISHED = {
+    "cifar10": ("zc-suite-zero/nb201_zc_proxies.csv", "zc-suite-zero/nb201_valid_nets.csv"),
+    "ImageNet16-120": ("zc-suite-zero/nb201_ImageNet16-120_zc_proxies.csv",
+                       "zc-suite-zero/nb201_ImageNet16-120_valid_nets.csv"),
+}
+NASLIB_JSON = "zc-naslib/zc_nasbench201@1bdbd960.json"
+#: our proxy name -> the column name in NAS-Bench-Suite-Zero
+PUBLISHED_NAME = {"params": "params", "flops": "flops", "grad_norm": "grad_norm",
+                  "snip": "snip", "grasp": "grasp", "fisher": "fisher", "synflow": "synflow",
+                  "jacov": "jacov", "nwot": "nwot", "zen": "zen", "l2_norm": "l2_norm"}
+
+
+def published_scores(bench, dataset: str, root: Path) -> dict[str, dict[int, float]] | None:
+    """{proxy: {arch index: score}} from NAS-Bench-Suite-Zero for ``dataset`` (9,445 NB201
+    nets for cifar10 and ImageNet16-120; 724 for cifar100 from NASLib's JSON), or None."""
+    import csv
+    import json
+
+    from adapters.nb201 import naslib_net_to_ops
+
+    space = bench.space
+    out: dict[str, dict[int, float]] = {}
+    if dataset in PUBLISHED and (root / PUBLISHED[dataset][0]).exists():
+        with open(root / PUBLISHED[dataset][0], newline="") as fh:
+            for row in csv.DictReader(fh):
+                a = space.index_of_ops(naslib_net_to_ops(row["net"]))
+                for ours, col in PUBLISHED_NAME.items():
+                    if col in row and row[col] not in ("", "nan"):
+                        out.setdefault(ours, {})[a] = float(row[col])
+        return out
+    if (root / NASLIB_JSON).exists():
+        data = json.loads((root / NASLIB_JSON).read_text()).get(dataset)
+        if not data:
+            return None
+        for net, rec in data.items():
+            a = space.index_of_ops(naslib_net_to_ops(net))
+            for ours, col in PUBLISHED_NAME.items():
+                if isinstance(rec.get(col), dict) and rec[col].get("score") is not None:
+                    out.setdefault(ours, {})[a] = float(rec[col]["score"])
+        return out
+    return None

@@ -1,0 +1,223 @@
+"""Proxy cells: score a stratified arch sample, correlate with the table, cross-check the
+published scores, fit/evaluate ensembles on disjoint archs, and regenerate the published
+Table 3 from NAS-Bench-Suite-Zero's scores."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from harness import config
+from harness.api import Proxy, ProxyEnsemble
+from harness.proxy import (
+    ScoreCache,
+    correlations,
+    published_scores,
+    rank_normalise,
+    score_archs,
+    stratified_archs,
+)
+from harness.runner import _now, provenance
+from harness.seeds import cell_seed_sequence, generator
+
+
+@dataclass(frozen=True)
+class ProxyCell:
+    method: str
+    benchmark: str
+    dataset: str
+    seed: int
+    archs: int
+    batch_size: int
+    device: str
+    experiment_seed: int
+    published: bool = False  # True: correlate NAS-Bench-Suite-Zero's scores, not ours
+
+    @property
+    def budget_key(self) -> str:
+        if self.published:
+            return "published"
+        return f"archs={self.archs},batch={self.batch_size},device={self.device}"
+
+    def key(self, method_version: str, data_sha: str) -> tuple:
+        return (self.method, method_version, self.benchmark, data_sha, self.dataset,
+                self.seed, self.budget_key)
+
+
+def _accuracies(bench, dataset: str, archs: np.ndarray) -> dict[str, np.ndarray]:
+    proto = bench.protocol(dataset)
+    out = {"test": bench.query(archs, proto["report_metric"], proto["report_dataset"])}
+    out["valid"] = bench.query(archs, proto["search_metric"], proto["search_dataset"])
+    return out
+
+
+def _row(cell: ProxyCell, cls, bench, result: dict, started: str, wall: float) -> dict:
+    proto = bench.protocol(cell.dataset)
+    return {"method": cell.method, "method_version": cls.version,
+            "kind": "proxy-published" if cell.published else "proxy",
+            "benchmark": cell.benchmark, "data_sha256": bench.content_sha256,
+            "dataset": cell.dataset, "seed": cell.seed, "budget": cell.budget_key,
+            "search_on": f"{proto['search_dataset']}/{proto['search_metric']}",
+            "report_on": f"{proto['report_dataset']}/{proto['report_metric']}",
+            "note": result.get("images", ""),
+            "search_value": result["valid"].get("spearman"),
+            "test_value": result["test"].get("spearman"),
+            "queries_used": result["test"].get("n"), "wall_seconds": wall,
+            "config": {"batch_size": cell.batch_size, "archs": cell.archs,
+                       "device": cell.device},
+            "result": result, **provenance(cell.device), "started": started,
+            "finished": _now()}
+
+
+def member_features(registry, names, bench, cell: ProxyCell, archs, cache) -> np.ndarray:
+    cols = []
+    for n in names:
+        sw = score_archs(registry.get(n), n, bench, cell.dataset, archs,
+                         experiment_seed=cell.experiment_seed, seed=cell.seed,
+                         batch_size=cell.batch_size, device=cell.device, cache=cache)
+        cols.append(rank_normalise(sw.scores))
+    return np.stack(cols, axis=1)
+
+
+def run_proxy_cell(cls, cell: ProxyCell, bench, registry, cache: ScoreCache,
+                   progress=None) -> dict[str, Any]:
+    """One proxy (or ensemble) on one dataset and seed -> a result row."""
+    started, t0 = _now(), time.perf_counter()
+    stream = cell_seed_sequence(cell.experiment_seed, "archs", cell.benchmark, cell.dataset,
+                                cell.seed)
+    boot = generator(cell_seed_sequence(cell.experiment_seed, f"bootstrap:{cell.method}",
+                                        cell.benchmark, cell.dataset, cell.seed))
+    if cell.published:
+        return _published_cell(cls, cell, bench, registry, boot, started, t0)
+    archs = stratified_archs(bench, cell.dataset, cell.archs, stream)
+    acc = _accuracies(bench, cell.dataset, archs)
+    result: dict[str, Any] = {"archs_sampled": len(archs), "sampling": "stratified by "
+                              "reported accuracy"}
+    if issubclass(cls, ProxyEnsemble):
+        feats = member_features(registry, cls.members, bench, cell, archs, cache)
+        split = generator(cell_seed_sequence(cell.experiment_seed, "ensemble-split",
+                                             cell.benchmark, cell.dataset, cell.seed))
+        fit = np.zeros(len(archs), bool)
+        if cls.fitted:
+            fit[split.permutation(len(archs))[: len(archs) // 2]] = True
+        scores = cls()._combine(feats, fit, acc["valid"][fit], split)
+        ev = ~fit
+        result.update(members=list(cls.members), fitted_on=int(fit.sum()),
+                      evaluated_on=int(ev.sum()), median_seconds=None)
+        result["test"] = correlations(scores[ev], acc["test"][ev], boot)
+        result["valid"] = correlations(scores[ev], acc["valid"][ev], boot)
+        result["ranks"] = {"archs": archs[ev].tolist(),
+                           "score": rank_normalise(scores[ev]).round(5).tolist(),
+                           "acc": acc["test"][ev].round(4).tolist()}
+        from adapters.images import images_for
+
+        result["images"] = images_for(cell.dataset).describe
+        return _row(cell, cls, bench, result, started, time.perf_counter() - t0)
+    sw = score_archs(cls, cell.method, bench, cell.dataset, archs,
+                     experiment_seed=cell.experiment_seed, seed=cell.seed,
+                     batch_size=cell.batch_size, device=cell.device, cache=cache,
+                     progress=progress)
+    result["test"] = correlations(sw.scores, acc["test"], boot)
+    result["valid"] = correlations(sw.scores, acc["valid"], boot)
+    result["median_seconds"] = float(np.median(sw.seconds))
+    result["ranks"] = {"archs": archs.tolist(),
+                       "score": rank_normalise(sw.scores).round(5).tolist(),
+                       "acc": acc["test"].round(4).tolist()}
+    if cls.needs_model:
+        from adapters.images import images_for
+
+        result["images"] = images_for(cell.dataset).describe
+    root = config.data_root()
+    pub = published_scores(bench, cell.dataset, root) if root else None
+    if pub and cell.method in pub:
+        theirs = pub[cell.method]
+        common = [i for i, a in enumerate(archs) if int(a) in theirs]
+        if len(common) >= 3:
+            ours_v = sw.scores[common]
+            their_v = np.array([theirs[int(archs[i])] for i in common])
+            agree = correlations(ours_v, their_v, boot, n_boot=200)
+            agree["exact"] = bool(np.allclose(_units(cell.method, ours_v), their_v,
+                                              rtol=1e-5, atol=1e-6))
+            result["agreement"] = agree
+    return _row(cell, cls, bench, result, started, time.perf_counter() - t0)
+
+
+def _units(name: str, v: np.ndarray) -> np.ndarray:
+    return v / 1e6 if name == "params" else v  # the published params are in millions
+
+
+def _published_cell(cls, cell: ProxyCell, bench, registry, boot, started, t0) -> dict:
+    root = config.data_root()
+    pub = published_scores(bench, cell.dataset, root) if root else None
+    if not pub:
+        from harness.errors import DataMissingError
+
+        raise DataMissingError(f"no published proxy scores for {cell.dataset} under {root}")
+    if issubclass(cls, ProxyEnsemble):
+        members = [m for m in cls.members if m in pub]
+        archs = np.array(sorted(set.intersection(*(set(pub[m]) for m in members))))
+        feats = np.stack([rank_normalise(np.array([pub[m][a] for a in archs]))
+                          for m in members], axis=1)
+        acc = _accuracies(bench, cell.dataset, archs)
+        split = generator(cell_seed_sequence(cell.experiment_seed, "ensemble-split",
+                                             cell.benchmark, cell.dataset, cell.seed))
+        fit = np.zeros(len(archs), bool)
+        if cls.fitted:
+            fit[split.permutation(len(archs))[: len(archs) // 2]] = True
+        scores = cls()._combine(feats, fit, acc["valid"][fit], split)
+        ev = ~fit
+        result = {"members": members, "fitted_on": int(fit.sum()),
+                  "evaluated_on": int(ev.sum()),
+                  "test": correlations(scores[ev], acc["test"][ev], boot, n_boot=300),
+                  "valid": correlations(scores[ev], acc["valid"][ev], boot, n_boot=300),
+                  "ranks": {"archs": archs[ev].tolist(),
+                            "score": rank_normalise(scores[ev]).round(5).tolist(),
+                            "acc": acc["test"][ev].round(4).tolist()}}
+    else:
+        if cell.method not in pub:
+            from harness.errors import DataMissingError
+
+            raise DataMissingError(f"{cell.method} has no published scores")
+        archs = np.array(sorted(pub[cell.method]))
+        scores = np.array([pub[cell.method][a] for a in archs])
+        acc = _accuracies(bench, cell.dataset, archs)
+        result = {"test": correlations(scores, acc["test"], boot, n_boot=300),
+                  "valid": correlations(scores, acc["valid"], boot, n_boot=300),
+                  "ranks": {"archs": archs.tolist(),
+                            "score": rank_normalise(scores).round(5).tolist(),
+                            "acc": acc["test"].round(4).tolist()}}
+    result["images"] = "published scores (NAS-Bench-Suite-Zero, computed by its authors)"
+    result["median_seconds"] = None
+    return _row(cell, cls, bench, result, started, time.perf_counter() - t0)
+
+
+def plan_proxy_cells(profile: dict, methods: dict[str, type], *, benchmarks=None,
+                     datasets=None, seeds=None, device: str = "cpu") -> list[ProxyCell]:
+    sec = profile.get("proxies")
+    cells: list[ProxyCell] = []
+    if not sec:
+        return cells
+    proxies = {n: c for n, c in methods.items() if issubclass(c, Proxy)}
+    ensembles = {n: c for n, c in methods.items() if issubclass(c, ProxyEnsemble)}
+    for bname, dsets in sec["benchmarks"].items():
+        if benchmarks and bname not in benchmarks:
+            continue
+        for ds in dsets:
+            if datasets and ds not in datasets:
+                continue
+            for group in (proxies, ensembles):  # ensembles last: they reuse cached scores
+                for name in group:
+                    for s in range(seeds if seeds is not None else sec.get("seeds", 1)):
+                        cells.append(ProxyCell(name, bname, ds, s, sec["archs"],
+                                               sec.get("batch_size", 64), device,
+                                               profile["experiment_seed"]))
+            if sec.get("published", True):
+                from harness.proxy import PUBLISHED_NAME
+
+                for name in (*[p for p in proxies if p in PUBLISHED_NAME], *ensembles):
+                    cells.append(ProxyCell(name, bname, ds, 0, 0, 0, "none",
+                                           profile["experiment_seed"], published=True))
+    return cells

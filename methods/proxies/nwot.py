@@ -1,0 +1,32 @@
+"""``nwot`` / NASWOT (Mellor, Turner, Storkey, Crowley, "Neural Architecture Search without
+Training", ICML 2021)."""
+
+import numpy as np
+import torch
+from torch import nn
+
+from harness.api import Proxy
+
+
+class Naswot(Proxy):
+    """log|det K_H| where K_H[i, j] counts the ReLU units on which samples i and j agree
+    (both active or both inactive), summed over every ReLU of the network."""
+
+    def _score(self, ctx) -> float:
+        b = ctx.inputs.shape[0]
+        K = torch.zeros((b, b), dtype=torch.float64, device=ctx.device)
+
+        def hook(_m, inp, _out):
+            c = (inp[0].reshape(b, -1) > 0).double()
+            K.add_(c @ c.t() + (1 - c) @ (1 - c).t())
+
+        hooks = [m.register_forward_hook(hook) for m in ctx.model.modules()
+                 if isinstance(m, nn.ReLU)]
+        try:
+            with torch.no_grad():
+                ctx.model(ctx.inputs)
+        finally:
+            for h in hooks:
+                h.remove()
+        sign, logdet = np.linalg.slogdet(K.cpu().numpy())
+        return float(logdet) if sign > 0 else float("nan")
