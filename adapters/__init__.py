@@ -58,7 +58,30 @@ def _nb201_spec() -> BenchmarkSpec:
     )
 
 
-_SPECS: dict[str, Callable[[], BenchmarkSpec]] = {"nb201": _nb201_spec}
+def _tnb101_spec(space: str) -> BenchmarkSpec:
+    from adapters import tnb101
+    from adapters.encoded_space import EncodedSpace
+
+    n = {"micro": "4,096 cells", "macro": "3,256 macro skeletons"}[space]
+    return BenchmarkSpec(
+        name=f"tnb101-{space}",
+        description=f"TransNAS-Bench-101 {space}: {n}, 7 tasks, training times",
+        converter_version=tnb101.CONVERTER_VERSION,
+        shared_present=tnb101.shared_data_present,
+        convert_shared=lambda root, out, progress=None: tnb101.convert_shared(
+            root, out, space, progress),
+        convert_official=lambda path, out, progress=None: tnb101.convert_official(
+            path, out, space, progress),
+        official_files="transnas-bench_v10141024.pth (conversion not implemented yet)",
+        space_factory=EncodedSpace,
+    )
+
+
+_SPECS: dict[str, Callable[[], BenchmarkSpec]] = {
+    "nb201": _nb201_spec,
+    "tnb101-micro": lambda: _tnb101_spec("micro"),
+    "tnb101-macro": lambda: _tnb101_spec("macro"),
+}
 
 
 def names() -> list[str]:

@@ -99,8 +99,15 @@ class Oracle:
     def num_ops(self) -> int:
         return int(self.bench.space.encodings.max()) + 1
 
-    def index_of_encoding(self, enc) -> int:
-        return int(self.bench.space.index_of_ops(enc))
+    def index_of_encoding(self, enc) -> int | None:
+        """The arch with this encoding, or None if the space has no such arch (some spaces,
+        e.g. TNB101 macro, are not a full product of per-position choices)."""
+        from harness.errors import InvalidArchError
+
+        try:
+            return int(self.bench.space.index_of_ops(enc))
+        except InvalidArchError:
+            return None
 
     # ---- budget -----------------------------------------------------------------------------
     def remaining(self) -> float:

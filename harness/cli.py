@@ -54,8 +54,9 @@ def benchmark_info(bench) -> dict:
     metrics = {ds: bench.metrics(ds) for ds in bench.datasets}
     best = {}
     for ds, ms in metrics.items():
-        best[ds] = {m: round(bench.best(m, ds), 4) for m in ms if m.endswith("acc")
-                    or m.endswith("acc_hp12") or m.endswith("_nats")}
+        best[ds] = {m: round(bench.best(m, ds), 4) for m in ms
+                    if (not m.endswith("loss") or m.endswith("neg_loss"))
+                    and (not m.startswith("robust_") or m == "robust_clean_acc")}
     side = json.loads(Path(str(bench.path) + ".sha256").read_text())
     return {
         "benchmark": bench.name,

@@ -118,7 +118,7 @@ def _print_summary(res: dict) -> None:
     rows = [[a["benchmark"], a["dataset"], a["method"], a["budget"], a["n_seeds"],
              f"{a['test_mean']:.2f} ± {a['test_std']:.2f}"] for a in res["search"]]
     print(tabulate(rows, headers=["benchmark", "dataset", "method", "budget", "seeds",
-                                  "incumbent test acc (%)"]))
+                                  "reported metric of the incumbent"]))
 
 
 # ---- export / leaderboard -----------------------------------------------------------------

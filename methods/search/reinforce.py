@@ -6,16 +6,18 @@ import numpy as np
 
 from harness.api import SearchStrategy
 from harness.budget import Oracle
+from harness.errors import MethodError
 
 
 class Reinforce(SearchStrategy):
     """REINFORCE: an independent categorical policy per edge, trained on the search metric.
 
     As in NB201/NATS-Bench: reward = validation accuracy (here in [0, 1]), an exponential
-    moving-average baseline (momentum 0.9), Adam on the policy logits (lr 0.01).
+    moving-average baseline (momentum 0.9), Adam on the policy logits (lr 0.01). Where the
+    space is not a full product of choices (TNB101 macro), invalid samples are redrawn.
     """
 
-    version = "1"
+    version = "2"
 
     def __init__(self, lr: float = 0.01, momentum: float = 0.9):
         super().__init__(lr=lr, momentum=momentum)
@@ -32,8 +34,14 @@ class Reinforce(SearchStrategy):
         while True:
             z = theta - theta.max(axis=1, keepdims=True)
             probs = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
-            ops = np.array([rng.choice(K, p=p) for p in probs])
-            reward = oracle.query(oracle.index_of_encoding(ops)) / 100.0
+            for _ in range(10_000):  # rejection-sample archs the space contains
+                ops = np.array([rng.choice(K, p=p) for p in probs])
+                arch = oracle.index_of_encoding(ops)
+                if arch is not None:
+                    break
+            else:
+                raise MethodError("REINFORCE could not sample a valid architecture")
+            reward = oracle.query(arch) / 100.0
             baseline = reward if baseline is None else (
                 self.momentum * baseline + (1 - self.momentum) * reward)
             # gradient ascent on (reward - baseline) * log pi(ops): d/dtheta = onehot - probs

@@ -1,0 +1,137 @@
+"""TransNAS-Bench-101 (Duan et al., CVPR 2021): micro (4,096 cells) and macro (3,256
+skeletons) spaces, seven tasks, converted from the shared tables into layout v1.
+
+Arch ids are the official strings: micro ``64-41414-a_bc_def`` (ops 0 none, 1 skip,
+2 conv1x1, 3 conv3x3 on the NB201-shaped cell), macro ``64-XXXX[XX]-basic`` (4-6 modules,
+1 normal, 2 channels x2, 3 resolution /2, 4 both). Values are best over epochs (the
+source's ``mode='best'``); each task's ``time_elapsed`` becomes ``cost/train_seconds``, so
+search budgets on TNB101 can be in simulated seconds.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from adapters.nb201_space import iso_classes, nb201_unique_str
+from harness.errors import DataError, DataMissingError
+from harness.h5layout import MetricArray, sha256_file, write_benchmark
+
+CONVERTER_VERSION = "tnb101-1.0"
+CITE = ("Duan et al., TransNAS-Bench-101: Improving Transferability and Generalizability of "
+        "Cross-Task Neural Architecture Search, CVPR 2021")
+TASKS = ("class_scene", "class_object", "room_layout", "jigsaw", "segmentsemantic",
+         "normal", "autoencoder")
+#: the metric a search maximises / reports, per task (higher is better for every one)
+PRIMARY = {"class_scene": "top1", "class_object": "top1", "jigsaw": "top1",
+           "segmentsemantic": "mIoU", "room_layout": "neg_loss", "normal": "ssim",
+           "autoencoder": "ssim"}
+INDEX_FILE = "tnb101/tnb101_index_to_arch_vascolopes.txt"
+SPACES = {"micro": (3256, 7352), "macro": (0, 3256)}
+
+
+def _files(root: Path) -> list[str]:
+    return [INDEX_FILE] + [f"tnb101/transbench101_{t}.csv" for t in TASKS]
+
+
+def shared_data_present(root: Path | None) -> bool:
+    return root is not None and all((root / f).exists() for f in _files(root))
+
+
+def parse_arch(code: str) -> tuple[str, tuple[int, ...]]:
+    """('micro'|'macro', fixed-width encoding) of an official TNB101 arch string."""
+    m = re.fullmatch(r"64-41414-(\d)_(\d\d)_(\d\d\d)", code)
+    if m:
+        ops = tuple(int(c) for c in "".join(m.groups()))
+        if all(0 <= o <= 3 for o in ops):
+            return "micro", ops
+    m = re.fullmatch(r"64-([1-4]{4,6})-basic", code)
+    if m:
+        mods = [int(c) for c in m.group(1)]
+        return "macro", tuple(mods + [0] * (6 - len(mods)))
+    from harness.errors import InvalidArchError
+
+    raise InvalidArchError(f"invalid TransNAS-Bench-101 arch {code!r}: expected "
+                           "64-41414-a_bc_def (micro) or 64-XXXX-basic (macro)")
+
+
+def micro_to_nb201_ops(ops) -> tuple[int, ...]:
+    """TNB101 micro op ids (0 none, 1 skip, 2 conv1x1, 3 conv3x3) are NB201's first four."""
+    return tuple(int(o) for o in ops)
+
+
+def convert_shared(root: Path, out: Path, space: str,
+                   progress: Callable[[str], None] | None = None) -> str:
+    """Write the ``space`` ('micro' or 'macro') file from the shared TNB101 tables."""
+    say = progress or (lambda _m: None)
+    missing = [f for f in _files(root) if not (root / f).exists()]
+    if missing:
+        raise DataMissingError(f"{root}: missing {', '.join(missing)}")
+    lines = (root / INDEX_FILE).read_text().splitlines()
+    codes = {}
+    for ln in lines:
+        m = re.search(r"arch-index=(\d+), arch=([^,]+),", ln)
+        if m:
+            codes[int(m.group(1))] = m.group(2)
+    if len(codes) != 7352:
+        raise DataError(f"{INDEX_FILE}: {len(codes)} archs, expected 7,352")
+    lo, hi = SPACES[space]
+    ids = [codes[i] for i in range(lo, hi)]
+    parsed = [parse_arch(c) for c in ids]
+    if any(s != space for s, _ in parsed):
+        raise DataError(f"{INDEX_FILE}: indexes {lo}..{hi - 1} are not all {space} archs")
+    enc = np.array([e for _, e in parsed], dtype=np.int8)
+    metrics: dict[tuple[str, str], MetricArray] = {}
+    costs: dict[tuple[str, str], np.ndarray] = {}
+    for task in TASKS:
+        rel = f"tnb101/transbench101_{task}.csv"
+        say(f"reading {rel} ({space})")
+        with open(root / rel, newline="") as fh:
+            rows = list(csv.DictReader(fh))
+        if len(rows) != 7352 or [int(r["file_id"]) for r in rows] != list(range(7352)):
+            raise DataError(f"{rel}: rows are not file_id 0..7351 in order")
+        rows = rows[lo:hi]
+        for col in rows[0]:
+            if col in ("file_id",):
+                continue
+            vals = np.array([float(r[col]) if r[col] not in ("", "nan") else np.nan
+                             for r in rows])
+            if col == "time_elapsed":
+                costs[(task, "train_seconds")] = vals
+                continue
+            metrics[(task, col)] = MetricArray(vals, seeds=[-1], epochs=[0], attrs={
+                "source": rel, "epoch_reduction": "best over epochs (mode='best')",
+                "higher_is_better": not col.endswith("loss") or col.endswith("neg_loss")})
+    iso = iso_classes(enc) if space == "micro" else np.arange(len(enc), dtype=np.int32)
+    protocol = {t: [t, f"valid_{PRIMARY[t]}", t, f"test_{PRIMARY[t]}"] for t in TASKS}
+    sources = []
+    for rel in _files(root):
+        prov = (root / rel).parent / "PROVENANCE.txt"
+        sources.append({"name": rel, "sha256": sha256_file(root / rel),
+                        "bytes": (root / rel).stat().st_size,
+                        "provenance": prov.read_text()[:4000] if prov.exists() else ""})
+    say(f"writing {out}")
+    return write_benchmark(
+        out, benchmark=f"tnb101-{space}", arch_ids=np.array(ids, dtype=object), encoding=enc,
+        iso_class=iso, metrics=metrics, costs=costs, sources=sources,
+        converter_version=CONVERTER_VERSION, cite=CITE,
+        extra={"origin": "shared-data", "protocol": protocol, "tasks": list(TASKS),
+               "official_index_offset": lo, "primary_metric": PRIMARY,
+               "iso_key": "NB201 unique-str rule on the cell" if space == "micro" else
+               "identity (macro skeletons have no isomorphic duplicates)",
+               "notes": "values are best over epochs; no per-seed or per-epoch values"})
+
+
+def convert_official(path: Path, out: Path, space: str,
+                     progress: Callable[[str], None] | None = None) -> str:
+    """The official ``transnas-bench_v10141024.pth`` is not converted by this version."""
+    raise DataError(
+        f"{path}: converting the official TransNAS-Bench-101 .pth is not implemented yet; "
+        "point --data-root at a folder with tnb101/ tables (see the README)")
+
+
+__all__ = ["convert_shared", "parse_arch", "micro_to_nb201_ops", "nb201_unique_str"]

@@ -1,0 +1,95 @@
+"""TransNAS-Bench-101 micro and macro from the shared tables; searches on simulated-seconds
+budgets; the benchmark list."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import numpy as np
+import pytest
+
+from adapters.tnb101 import TASKS, parse_arch
+from harness.budget import Budget
+from harness.errors import InvalidArchError
+from harness.registry import default_registry
+from harness.runner import Cell, run_search_cell
+from harness.testing import check_method
+from tests.helpers import run_cli
+
+pytestmark = pytest.mark.realdata
+
+
+@pytest.fixture(scope="module")
+def tnb(nb201, harness_home, data_root):
+    import adapters
+
+    out = {s: adapters.load_benchmark(f"tnb101-{s}") for s in ("micro", "macro")}
+    yield out
+    for b in out.values():
+        b.close()
+
+
+def test_data_list_shows_every_benchmark(harness_home, data_root, tnb):
+    rows = json.loads(run_cli("data", "list", "--json", env={
+        "NAS_HARNESS_HOME": str(harness_home), "NAS_HARNESS_DATA": str(data_root)},
+        check=True).stdout)
+    status = {r["name"]: r["status"] for r in rows}
+    assert set(status) >= {"nb201", "tnb101-micro", "tnb101-macro"}
+    assert status["nb201"].startswith("converted")
+    assert status["tnb101-micro"].startswith("converted")
+
+
+def test_spaces_tasks_and_published_facts(tnb):
+    micro, macro = tnb["micro"], tnb["macro"]
+    assert micro.num_archs == 4096 and macro.num_archs == 3256  # reference row 31
+    for b in (micro, macro):
+        assert tuple(b.tasks) == TASKS and set(b.datasets) == set(TASKS)
+    # PROVENANCE cross-check: micro 64-41414-2_32_323 class_scene valid top-1 = 53.836586
+    v = micro.query(["64-41414-2_32_323"], "valid_top1", "class_scene")[0]
+    assert v == pytest.approx(53.836586, abs=1e-5)
+    assert micro.best("valid_top1", "class_scene") == pytest.approx(54.936, abs=1e-3)
+    assert micro.best("valid_top1", "class_object") == pytest.approx(46.318, abs=1e-3)
+    assert micro.best("valid_top1", "jigsaw") == pytest.approx(95.372, abs=1e-3)
+    assert micro.protocol("room_layout")["search_metric"] == "valid_neg_loss"
+    assert micro.protocol("segmentsemantic")["report_metric"] == "test_mIoU"
+
+
+def test_round_trip_and_training_times(tnb, data_root):
+    with open(data_root / "tnb101" / "transbench101_autoencoder.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    micro = tnb["micro"]
+    raw = np.array([float(r["valid_ssim"]) for r in rows[3256:]], dtype=np.float32)
+    assert np.array_equal(micro.query(np.arange(4096), "valid_ssim", "autoencoder"), raw)
+    secs = micro.train_time(np.arange(4096), "autoencoder")
+    assert np.allclose(secs, [float(r["time_elapsed"]) for r in rows[3256:]])
+
+
+def test_arch_strings_and_neighbours(tnb):
+    assert parse_arch("64-41414-3_12_010") == ("micro", (3, 1, 2, 0, 1, 0))
+    assert parse_arch("64-1324-basic") == ("macro", (1, 3, 2, 4, 0, 0))
+    with pytest.raises(InvalidArchError):
+        parse_arch("64-41414-4_00_000")
+    micro, macro = tnb["micro"], tnb["macro"]
+    nb = micro.neighbours(100)
+    assert len(nb) == 18 and ((micro.encode(nb) != micro.encode([100])).sum(1) == 1).all()
+    for i in (0, 1000, 3255):
+        n = macro.neighbours(i)
+        assert len(n) > 0 and ((macro.encode(n) != macro.encode([i])).sum(1) == 1).all()
+
+
+def test_search_uses_simulated_seconds(tnb):
+    micro = tnb["micro"]
+    cls = default_registry().get("rea")
+    budget = Budget(sim_seconds=200_000)
+    row = run_search_cell(cls, Cell("rea", "tnb101-micro", "class_scene", 0, budget, 1), micro)
+    sims = row["result"]["trajectory"]["sim_seconds"]
+    assert row["budget"] == "sim_seconds=200000"
+    assert sims[-2] < 200_000 <= sims[-1] or sims[-1] <= 200_000  # stops once spent
+    assert row["sim_seconds_used"] == pytest.approx(sims[-1])
+    assert row["report_on"] == "class_scene/test_top1"
+
+
+@pytest.mark.parametrize("name", ["random", "rea", "reinforce", "local-search"])
+def test_search_strategies_conform_on_macro(name, tnb):
+    assert len(check_method(default_registry().get(name), tnb["macro"], "jigsaw")) == 4
