@@ -77,8 +77,31 @@ def _tnb101_spec(space: str) -> BenchmarkSpec:
     )
 
 
+def _nb101_spec() -> BenchmarkSpec:
+    from adapters import nb101, nb101_space
+
+    def build(encoding, dataset):
+        from adapters.nb101_model import NB101Network
+
+        return NB101Network(*nb101_space.decode(encoding))
+
+    return BenchmarkSpec(
+        name="nb101",
+        description="NAS-Bench-101: 423,624 cells, CIFAR-10, 4 epoch budgets x 3 repeats",
+        converter_version=nb101.CONVERTER_VERSION,
+        shared_present=nb101.shared_data_present,
+        convert_shared=nb101.convert_shared,
+        convert_official=nb101.convert_official,
+        official_files="nasbench_only108.tfrecord or nasbench_full.tfrecord (no full table "
+                       "in the shared data)",
+        space_factory=nb101_space.NB101Space,
+        model_builder=build,
+    )
+
+
 _SPECS: dict[str, Callable[[], BenchmarkSpec]] = {
     "nb201": _nb201_spec,
+    "nb101": _nb101_spec,
     "tnb101-micro": lambda: _tnb101_spec("micro"),
     "tnb101-macro": lambda: _tnb101_spec("macro"),
 }

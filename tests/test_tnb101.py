@@ -35,7 +35,8 @@ def test_data_list_shows_every_benchmark(harness_home, data_root, tnb):
         "NAS_HARNESS_HOME": str(harness_home), "NAS_HARNESS_DATA": str(data_root)},
         check=True).stdout)
     status = {r["name"]: r["status"] for r in rows}
-    assert set(status) >= {"nb201", "tnb101-micro", "tnb101-macro"}
+    assert set(status) >= {"nb201", "nb101", "tnb101-micro", "tnb101-macro"}
+    assert "convert from the official file: nasbench_only108.tfrecord" in status["nb101"]
     assert status["nb201"].startswith("converted")
     assert status["tnb101-micro"].startswith("converted")
 
