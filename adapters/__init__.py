@@ -72,7 +72,7 @@ def _tnb101_spec(space: str) -> BenchmarkSpec:
             root, out, space, progress),
         convert_official=lambda path, out, progress=None: tnb101.convert_official(
             path, out, space, progress),
-        official_files="transnas-bench_v10141024.pth (conversion not implemented yet)",
+        official_files="transnas-bench_v10141024.pth",
         space_factory=EncodedSpace,
     )
 

@@ -128,10 +128,66 @@ def convert_shared(root: Path, out: Path, space: str,
 
 def convert_official(path: Path, out: Path, space: str,
                      progress: Callable[[str], None] | None = None) -> str:
-    """The official ``transnas-bench_v10141024.pth`` is not converted by this version."""
-    raise DataError(
-        f"{path}: converting the official TransNAS-Bench-101 .pth is not implemented yet; "
-        "point --data-root at a folder with tnb101/ tables (see the README)")
+    """Convert ``space`` of the official ``transnas-bench_v10141024.pth``.
+
+    The release is a torch-saved dict ``{metrics_dict, info_names, task_list, data: {space:
+    {arch: {task: {metrics: {name: per-epoch list}, model_info: {...}, total_epochs}}}}}``,
+    read with ``torch.load(weights_only=True)`` (no code is unpickled). ``<metric>`` is the
+    best value over epochs (the API's ``mode='best'``, like the shared tables) and
+    ``<metric>_curve`` keeps every epoch; ``time_elapsed`` becomes ``cost/train_seconds``
+    and ``model_info`` entries become costs.
+    """
+    import torch
+
+    say = progress or (lambda _m: None)
+    try:
+        db = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:
+        raise DataError(f"{path}: cannot read as the TransNAS-Bench-101 .pth release "
+                        f"({type(exc).__name__}: {str(exc).splitlines()[0][:100]}); it is "
+                        "truncated or not the expected file") from None
+    if not isinstance(db, dict) or "data" not in db or space not in db["data"]:
+        raise DataError(f"{path}: no '{space}' search space in 'data'; not the TNB101 release")
+    archs = list(db["data"][space])
+    say(f"{len(archs)} {space} archs, tasks {db.get('task_list')}")
+    parsed = [parse_arch(a) for a in archs]
+    enc = np.array([e for _, e in parsed], dtype=np.int8)
+    metrics: dict[tuple[str, str], MetricArray] = {}
+    costs: dict[tuple[str, str], np.ndarray] = {}
+    n = len(archs)
+    for task in db["task_list"]:
+        names = db["metrics_dict"][task]
+        emax = max(len(db["data"][space][a][task]["metrics"][names[0]]) for a in archs)
+        for name in names:
+            curve = np.full((n, 1, emax), np.nan)
+            for i, a in enumerate(archs):
+                vals = db["data"][space][a][task]["metrics"][name]
+                curve[i, 0, : len(vals)] = vals
+            if name == "time_elapsed":
+                costs[(task, "train_seconds")] = np.nanmax(curve[:, 0, :], axis=1)
+                continue
+            metrics[(task, name)] = MetricArray(
+                np.nanmax(curve, axis=2), seeds=[-1], epochs=[0],
+                attrs={"source": path.name, "epoch_reduction": "best over epochs"})
+            metrics[(task, name + "_curve")] = MetricArray(
+                curve, seeds=[-1], epochs=list(range(1, emax + 1)),
+                attrs={"source": path.name})
+        for info in db.get("info_names", []):
+            costs[(task, info)] = np.array(
+                [float(db["data"][space][a][task]["model_info"].get(info, np.nan))
+                 for a in archs])
+    iso = iso_classes(enc) if space == "micro" else np.arange(n, dtype=np.int32)
+    tasks = [t for t in TASKS if t in db["task_list"]]
+    protocol = {t: [t, f"valid_{PRIMARY[t]}", t, f"test_{PRIMARY[t]}"] for t in tasks}
+    src = [{"name": path.name, "sha256": sha256_file(path), "bytes": path.stat().st_size,
+            "provenance": "official TransNAS-Bench-101 release"}]
+    say(f"writing {out}")
+    return write_benchmark(
+        out, benchmark=f"tnb101-{space}", arch_ids=np.array(archs, dtype=object),
+        encoding=enc, iso_class=iso, metrics=metrics, costs=costs, sources=src,
+        converter_version=CONVERTER_VERSION, cite=CITE,
+        extra={"origin": "official-pth", "protocol": protocol, "tasks": tasks,
+               "primary_metric": PRIMARY})
 
 
 __all__ = ["convert_shared", "parse_arch", "micro_to_nb201_ops", "nb201_unique_str"]

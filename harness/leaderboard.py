@@ -248,7 +248,10 @@ def build(store, out_dir: str | Path, registry=None, spec_dir: Path = SPEC_DIR
               "`python -m harness leaderboard` (also at the end of `run --all`). Published "
               "numbers appear only where the reference file marks them VERIFIED; `ours ±x` "
               "is our mean minus the published mean. Budgets and protocols of published "
-              "numbers can differ from ours: see each table's caption.\n\n"
+              "numbers can differ from ours: see each table's caption. NAS-Bench-101 has no "
+              "full table in the shared data (only 30 real cells, used as test fixtures); "
+              "after `python -m harness data convert nb101 --from nasbench_only108.tfrecord` "
+              "it is included by `run --all`.\n\n"
               f"Rows used: {len(rows)}; data sha256: "
               f"{', '.join(s[:12] for s in meta['data_sha256'])}; generated {generated}.\n")
     (out / "README.md").write_text(header + "\n" + "\n".join(sections_md))

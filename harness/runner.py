@@ -209,7 +209,8 @@ def plan_cells(profile: dict[str, Any], methods: dict[str, type], *,
         for ds in dsets:
             if datasets and ds not in datasets:
                 continue
-            bspec = (sec.get("budget_with_times") or {}).get(ds)
+            bwt = sec.get("budget_with_times") or {}
+            bspec = bwt.get(f"{bname}/{ds}", bwt.get(ds))
             budget = Budget(**bspec) if bspec and has_times(bname, ds) else Budget(
                 **sec["budget"])
             for name, cls in methods.items():

@@ -94,3 +94,64 @@ def test_search_uses_simulated_seconds(tnb):
 @pytest.mark.parametrize("name", ["random", "rea", "reinforce", "local-search"])
 def test_search_strategies_conform_on_macro(name, tnb):
     assert len(check_method(default_registry().get(name), tnb["macro"], "jigsaw")) == 4
+
+
+def _write_tnb_pth(path):
+    """A tiny file in the official layout: metrics per epoch, model_info, total_epochs."""
+    import torch
+
+    tasks = {"class_scene": ["train_top1", "valid_top1", "test_top1", "time_elapsed"],
+             "jigsaw": ["train_top1", "valid_top1", "test_top1", "time_elapsed"],
+             "room_layout": ["train_neg_loss", "valid_neg_loss", "test_neg_loss",
+                             "time_elapsed"]}
+    archs = {"macro": ["64-4111-basic", "64-1324-basic"],
+             "micro": ["64-41414-0_00_000", "64-41414-3_12_010", "64-41414-3_33_333"]}
+    data = {}
+    for sp, names in archs.items():
+        data[sp] = {}
+        for k, a in enumerate(names):
+            data[sp][a] = {}
+            for t, ms in tasks.items():
+                E = 5 if t == "jigsaw" else 4
+                curves = {m: [float(10 * k + e + (0.5 if "valid" in m else 0)) for e in
+                              range(E)] for m in ms}
+                curves["valid_top1" if "valid_top1" in ms else ms[1]][1] = 99.0 + k  # best
+                curves["time_elapsed"] = [100.0 * (e + 1) * (k + 1) for e in range(E)]
+                data[sp][a][t] = {"metrics": curves, "total_epochs": E,
+                                  "model_info": {"model_params": 1e6 * (k + 1),
+                                                 "inference_time": 0.01 * (k + 1)}}
+    torch.save({"metrics_dict": tasks, "info_names": ["model_params", "inference_time"],
+                "task_list": list(tasks), "data": data}, path)
+    return path
+
+
+def test_official_pth_converter_round_trip(tmp_path):
+    from adapters import open_file
+    from adapters.tnb101 import convert_official
+
+    src = _write_tnb_pth(tmp_path / "transnas-bench_v10141024.pth")
+    convert_official(src, tmp_path / "micro.h5", "micro")
+    b = open_file("tnb101-micro", tmp_path / "micro.h5")
+    assert list(b.archs) == ["64-41414-0_00_000", "64-41414-3_12_010", "64-41414-3_33_333"]
+    assert b.query([1], "valid_top1", "class_scene")[0] == 100.0  # best over epochs
+    curve = [b.query([1], "valid_top1_curve", "class_scene", epoch=e)[0] for e in (1, 3)]
+    assert curve == [10.5, 12.5]
+    assert b.query([2], "train_top1_curve", "jigsaw", epoch=5)[0] == 24.0
+    assert b.cost([2], "train_seconds", "jigsaw")[0] == 1500.0
+    assert b.cost([1], "model_params", "room_layout")[0] == 2e6
+    assert b.protocol("room_layout")["search_metric"] == "valid_neg_loss"
+    b.close()
+    convert_official(src, tmp_path / "macro.h5", "macro")
+    m = open_file("tnb101-macro", tmp_path / "macro.h5")
+    assert m.num_archs == 2 and m.encode([1]).tolist() == [[1, 3, 2, 4, 0, 0]]
+    m.close()
+
+
+def test_corrupted_pth_is_one_line(tmp_path, env_home):
+    src = _write_tnb_pth(tmp_path / "transnas-bench_v10141024.pth")
+    src.write_bytes(src.read_bytes()[:300])
+    proc = run_cli("data", "convert", "tnb101-micro", "--from", str(src), "--out",
+                   str(tmp_path / "o.h5"), env={"NAS_HARNESS_HOME": str(env_home)})
+    from tests.helpers import assert_one_line_error
+
+    assert_one_line_error(proc, "cannot read as the TransNAS-Bench-101 .pth")
