@@ -59,6 +59,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             _warn(e + " (skipped; the other methods still run)")
     else:
         methods, errors = {n: reg.get(n) for n in args.methods}, []
+    if args.kind:
+        methods = {n: c for n, c in methods.items() if c.kind == args.kind}
     for b in args.benchmark or []:
         adapters.spec(b)
     store = open_store(Path(args.store) if args.store else _default_store(profile["name"]))
@@ -76,12 +78,16 @@ def cmd_run(args: argparse.Namespace) -> int:
                 _warn(f"{b} skipped: not converted and not in the data root; run 'python -m "
                       f"harness data convert {b} --from FILE' with {sp.official_files}")
                 del profile[sec]["benchmarks"][b]
+    known: set[str] = set()
     for b in {*(args.benchmark or []), *(profile.get("search") or {}).get("benchmarks", {})}:
         if args.benchmark and b not in args.benchmark:
             continue
-        bench = runner._get_bench(b)  # converts on first use
-        for ds in args.dataset or []:
-            bench.protocol(ds)  # unknown dataset -> one line with did-you-mean
+        known |= set(runner._get_bench(b).datasets)  # converts on first use
+    for ds in args.dataset or []:
+        if ds not in known:
+            from harness.errors import unknown
+
+            raise unknown("dataset", ds, known)
     from harness.proxy_runner import plan_proxy_cells
 
     cells = runner.plan_cells(profile, methods, benchmarks=args.benchmark,
@@ -258,6 +264,7 @@ def add_parsers(sub, parser_class) -> None:
     x.add_argument("--benchmark", action="append", help="only this benchmark (repeatable)")
     x.add_argument("--dataset", action="append", help="only this dataset (repeatable)")
     x.add_argument("--seeds", type=int, help="override the profile's number of seeds")
+    x.add_argument("--kind", choices=("search", "proxy"), help="only methods of this kind")
     x.add_argument("--store", help="results database (default: NAS_HARNESS_HOME/results/"
                                    "<profile>.sqlite)")
     x.add_argument("--out", help="leaderboard folder (default with --all: ./leaderboard)")

@@ -25,9 +25,10 @@ def run_cli(*args: str, env: dict | None = None, timeout: float = 600,
 def assert_one_line_error(proc: subprocess.CompletedProcess, *needles: str) -> str:
     """Non-zero exit, exactly one line on stderr, no traceback, containing the needles."""
     assert proc.returncode != 0, proc.stdout
-    # progress lines ("[harness] ...") may precede the error; the error itself is one line
+    # progress ("[harness] ...") and warning lines may precede the error; the error itself
+    # is one line
     lines = [ln for ln in proc.stderr.splitlines()
-             if ln.strip() and not ln.startswith("[harness]")]
+             if ln.strip() and not ln.startswith(("[harness]", "warning:"))]
     assert len(lines) == 1, proc.stderr
     assert "Traceback" not in proc.stderr
     for n in needles:

@@ -36,12 +36,21 @@ def test_smoke_run_writes_the_leaderboard(tmp_path, harness_home, data_root, nb2
             "--quiet", env=env, check=True)
     for f in ("README.md", "index.html", "results.json"):
         assert (out / f).stat().st_size > 500
-    pngs = list((out / "figures").glob("*.png"))
-    assert len(pngs) == 3 and all(p.read_bytes()[:4] == b"\x89PNG" for p in pngs)
+    pngs = sorted(p.name for p in (out / "figures").glob("*.png"))
+    assert all((out / "figures" / p).read_bytes()[:4] == b"\x89PNG" for p in pngs)
+    assert [p for p in pngs if p.startswith("search_nb201")] == [
+        "search_nb201_ImageNet16-120_queries50.png", "search_nb201_cifar100_queries50.png",
+        "search_nb201_cifar10_queries50.png"]
+    assert len([p for p in pngs if p.startswith("search_tnb101")]) == 4
+    assert "proxy_gap_cifar10.png" in pngs
     res = json.loads((out / "results.json").read_text())
     assert {a["method"] for a in res["search"]} == {"random", "rea", "reinforce",
                                                      "local-search"}
-    for a in res["search"]:
+    # Table 3: every proxy and ensemble has a row with ours and the published correlation
+    table = {r["proxy"]: r for r in res["proxies"]["cifar10"]}
+    assert len(table) == 15 and table["synflow"]["published ρ / τ (NB-Suite-Zero)"] != "—"
+    assert table["params"]["ours vs published scores"] == "exact"
+    for a in [a for a in res["search"] if a["benchmark"] == "nb201"]:
         # never above the table's optimum, never below a random arch's typical accuracy
         top = {"cifar10": 94.37, "cifar100": 73.51, "ImageNet16-120": 47.31}[a["dataset"]]
         assert 0.85 * top < a["test_mean"] <= top + 0.01

@@ -97,7 +97,8 @@ def test_installed_plugin_is_discovered_and_runs(plugin_site, harness_home, data
     assert "'broken' from package 'harness-broken-plugin' failed to import" in proc.stderr
     # run --all: the broken plugin is reported by name and skipped, the others still run
     store = tmp_path / "s.sqlite"
-    proc = run_cli("run", "--all", "--profile", "smoke", "--dataset", "cifar10", "--seeds", "1",
+    proc = run_cli("run", "--all", "--profile", "smoke", "--kind", "search", "--dataset",
+                   "cifar10", "--seeds", "1",
                    "--store", str(store), "--out", str(tmp_path / "lb"), "--quiet", env=env)
     assert proc.returncode == 3, proc.stderr
     assert "'broken' from package 'harness-broken-plugin'" in proc.stderr

@@ -77,7 +77,9 @@ def test_plan_and_profile_errors(tmp_path):
     prof = load_profile("smoke")
     methods = {n: default_registry().get(n) for n in ("rea", "random")}
     cells = plan_cells(prof, methods)
-    assert len(cells) == 2 * 3 * prof["search"]["seeds"]
+    n_datasets = sum(len(v) for v in prof["search"]["benchmarks"].values())
+    assert n_datasets == 8  # NB201 3, NB101 1, TNB101 micro 2 + macro 2
+    assert len(cells) == 2 * n_datasets * prof["search"]["seeds"]
     bad = tmp_path / "bad.json"
     bad.write_text('{"experiment_seed": 1, "search": {"seeds": 0}}')
     proc = run_cli("run", "--all", "--profile", str(bad))
@@ -103,15 +105,16 @@ def test_bad_run_input_is_one_line(tmp_path, cli_env):
 def test_two_processes_give_identical_rows(tmp_path, cli_env, nb201):
     stores = [tmp_path / "a.sqlite", tmp_path / "b.sqlite"]
     for s in stores:
-        run_cli("run", "--all", "--profile", "smoke", "--store", str(s), "--quiet",
-                "--out", str(tmp_path / "lb"), env=cli_env, check=True)
+        run_cli("run", "--all", "--profile", "smoke", "--kind", "search", "--store", str(s),
+                "--quiet", "--out", str(tmp_path / "lb"), env=cli_env, check=True)
     a, b = (_export(s, cli_env) for s in stores)
-    assert a == b and a.count("\n") == 1 + 4 * 3 * 3
+    # 4 strategies x (3 NB201 datasets + 2 TNB101 tasks x 2 spaces) x 3 seeds
+    assert a == b and a.count("\n") == 1 + 4 * 7 * 3
 
 
 def test_sigkill_mid_run_then_resume_equals_uninterrupted(tmp_path, cli_env, nb201):
-    args = ["run", "--all", "--profile", "smoke", "--seeds", "40", "--quiet", "--out",
-            str(tmp_path / "lb")]
+    args = ["run", "--all", "--profile", "smoke", "--kind", "search", "--seeds", "40",
+            "--quiet", "--benchmark", "nb201", "--out", str(tmp_path / "lb")]
     full = tmp_path / "full.sqlite"
     run_cli(*args, "--store", str(full), env=cli_env, check=True)
     total = 4 * 3 * 40
@@ -149,8 +152,8 @@ def test_concurrent_runs_share_a_store_without_duplicates(tmp_path, cli_env, nb2
     store = tmp_path / "shared.sqlite"
     env = {**os.environ, **cli_env, "PYTHONPATH": str(REPO)}
     procs = [subprocess.Popen([sys.executable, "-m", "harness", "run", "--all", "--profile",
-                               "smoke", "--seeds", "10", "--store", str(store), "--quiet",
-                               "--out", str(tmp_path / "lb")],
+                               "smoke", "--kind", "search", "--seeds", "10", "--store",
+                               str(store), "--quiet", "--out", str(tmp_path / "lb")],
                               cwd=REPO, env=env, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True) for _ in range(2)]
     for p in procs:
@@ -158,14 +161,15 @@ def test_concurrent_runs_share_a_store_without_duplicates(tmp_path, cli_env, nb2
         assert p.returncode == 0, err
     st = ResultStore(store)
     rows = st.rows()
-    keys = [(r["method"], r["dataset"], r["seed"]) for r in rows]
-    assert len(keys) == len(set(keys)) == 4 * 3 * 10 and st.integrity() == "ok"
+    keys = [(r["benchmark"], r["method"], r["dataset"], r["seed"]) for r in rows]
+    assert len(keys) == len(set(keys)) == 4 * 7 * 10 and st.integrity() == "ok"
     st.close()
 
 
 def test_jobs_pool_gives_the_same_rows(tmp_path, cli_env, nb201):
     a, b = tmp_path / "a.sqlite", tmp_path / "b.sqlite"
     for store, jobs in ((a, "1"), (b, "2")):
-        run_cli("run", "--all", "--profile", "smoke", "--store", str(store), "--quiet",
-                "--jobs", jobs, "--out", str(tmp_path / "lb"), env=cli_env, check=True)
+        run_cli("run", "--all", "--profile", "smoke", "--kind", "search", "--store",
+                str(store), "--quiet", "--jobs", jobs, "--out", str(tmp_path / "lb"),
+                env=cli_env, check=True)
     assert _export(a, cli_env) == _export(b, cli_env)
