@@ -82,6 +82,25 @@ def member_features(registry, names, bench, cell: ProxyCell, archs, cache) -> np
     return np.stack(cols, axis=1)
 
 
+def _ensemble_result(cls, feats: np.ndarray, archs: np.ndarray, acc: dict, cell: ProxyCell,
+                     boot: np.random.Generator, n_boot: int = 1000) -> dict[str, Any]:
+    """Fit a (fitted) ensemble on a random half of the archs and evaluate it on the rest;
+    unfitted ensembles are evaluated on every arch."""
+    split = generator(cell_seed_sequence(cell.experiment_seed, "ensemble-split",
+                                         cell.benchmark, cell.dataset, cell.seed))
+    fit = np.zeros(len(archs), bool)
+    if cls.fitted:
+        fit[split.permutation(len(archs))[: len(archs) // 2]] = True
+    scores = cls()._combine(feats, fit, acc["valid"][fit], split)
+    ev = ~fit
+    return {"fitted_on": int(fit.sum()), "evaluated_on": int(ev.sum()),
+            "test": correlations(scores[ev], acc["test"][ev], boot, n_boot=n_boot),
+            "valid": correlations(scores[ev], acc["valid"][ev], boot, n_boot=n_boot),
+            "ranks": {"archs": archs[ev].tolist(),
+                      "score": rank_normalise(scores[ev]).round(5).tolist(),
+                      "acc": acc["test"][ev].round(4).tolist()}}
+
+
 def run_proxy_cell(cls, cell: ProxyCell, bench, registry, cache: ScoreCache,
                    progress=None) -> dict[str, Any]:
     """One proxy (or ensemble) on one dataset and seed -> a result row."""
@@ -98,20 +117,8 @@ def run_proxy_cell(cls, cell: ProxyCell, bench, registry, cache: ScoreCache,
                               "reported accuracy"}
     if issubclass(cls, ProxyEnsemble):
         feats = member_features(registry, cls.members, bench, cell, archs, cache)
-        split = generator(cell_seed_sequence(cell.experiment_seed, "ensemble-split",
-                                             cell.benchmark, cell.dataset, cell.seed))
-        fit = np.zeros(len(archs), bool)
-        if cls.fitted:
-            fit[split.permutation(len(archs))[: len(archs) // 2]] = True
-        scores = cls()._combine(feats, fit, acc["valid"][fit], split)
-        ev = ~fit
-        result.update(members=list(cls.members), fitted_on=int(fit.sum()),
-                      evaluated_on=int(ev.sum()), median_seconds=None)
-        result["test"] = correlations(scores[ev], acc["test"][ev], boot)
-        result["valid"] = correlations(scores[ev], acc["valid"][ev], boot)
-        result["ranks"] = {"archs": archs[ev].tolist(),
-                           "score": rank_normalise(scores[ev]).round(5).tolist(),
-                           "acc": acc["test"][ev].round(4).tolist()}
+        result.update(_ensemble_result(cls, feats, archs, acc, cell, boot),
+                      members=list(cls.members), median_seconds=None)
         from adapters.images import images_for
 
         result["images"] = images_for(cell.dataset).describe
@@ -162,20 +169,8 @@ def _published_cell(cls, cell: ProxyCell, bench, registry, boot, started, t0) ->
         feats = np.stack([rank_normalise(np.array([pub[m][a] for a in archs]))
                           for m in members], axis=1)
         acc = _accuracies(bench, cell.dataset, archs)
-        split = generator(cell_seed_sequence(cell.experiment_seed, "ensemble-split",
-                                             cell.benchmark, cell.dataset, cell.seed))
-        fit = np.zeros(len(archs), bool)
-        if cls.fitted:
-            fit[split.permutation(len(archs))[: len(archs) // 2]] = True
-        scores = cls()._combine(feats, fit, acc["valid"][fit], split)
-        ev = ~fit
-        result = {"members": members, "fitted_on": int(fit.sum()),
-                  "evaluated_on": int(ev.sum()),
-                  "test": correlations(scores[ev], acc["test"][ev], boot, n_boot=300),
-                  "valid": correlations(scores[ev], acc["valid"][ev], boot, n_boot=300),
-                  "ranks": {"archs": archs[ev].tolist(),
-                            "score": rank_normalise(scores[ev]).round(5).tolist(),
-                            "acc": acc["test"][ev].round(4).tolist()}}
+        result = {"members": members,
+                  **_ensemble_result(cls, feats, archs, acc, cell, boot, n_boot=300)}
     else:
         if cell.method not in pub:
             from harness.errors import DataMissingError
@@ -202,22 +197,18 @@ def plan_proxy_cells(profile: dict, methods: dict[str, type], *, benchmarks=None
         return cells
     proxies = {n: c for n, c in methods.items() if issubclass(c, Proxy)}
     ensembles = {n: c for n, c in methods.items() if issubclass(c, ProxyEnsemble)}
-    for bname, dsets in sec["benchmarks"].items():
-        if benchmarks and bname not in benchmarks:
-            continue
-        for ds in dsets:
-            if datasets and ds not in datasets:
-                continue
-            for group in (proxies, ensembles):  # ensembles last: they reuse cached scores
-                for name in group:
-                    for s in range(seeds if seeds is not None else sec.get("seeds", 1)):
-                        cells.append(ProxyCell(name, bname, ds, s, sec["archs"],
-                                               sec.get("batch_size", 64), device,
-                                               profile["experiment_seed"]))
-            if sec.get("published", True):
-                from harness.proxy import PUBLISHED_NAME
+    from harness.proxy import PUBLISHED_NAME
+    from harness.runner import selected
 
-                for name in (*[p for p in proxies if p in PUBLISHED_NAME], *ensembles):
-                    cells.append(ProxyCell(name, bname, ds, 0, 0, 0, "none",
-                                           profile["experiment_seed"], published=True))
+    for bname, ds in selected(sec, benchmarks, datasets):
+        for group in (proxies, ensembles):  # ensembles last: they reuse cached scores
+            for name in group:
+                for s in range(seeds if seeds is not None else sec.get("seeds", 1)):
+                    cells.append(ProxyCell(name, bname, ds, s, sec["archs"],
+                                           sec.get("batch_size", 64), device,
+                                           profile["experiment_seed"]))
+        if sec.get("published", True):
+            for name in (*[p for p in proxies if p in PUBLISHED_NAME], *ensembles):
+                cells.append(ProxyCell(name, bname, ds, 0, 0, 0, "none",
+                                       profile["experiment_seed"], published=True))
     return cells

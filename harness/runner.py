@@ -203,24 +203,29 @@ def plan_cells(profile: dict[str, Any], methods: dict[str, type], *,
     sec = profile.get("search")
     if not sec:
         return cells
-    for bname, dsets in sec["benchmarks"].items():
+    for bname, ds in selected(sec, benchmarks, datasets):
+        bwt = sec.get("budget_with_times") or {}
+        bspec = bwt.get(f"{bname}/{ds}", bwt.get(ds))
+        budget = Budget(**bspec) if bspec and has_times(bname, ds) else Budget(
+            **sec["budget"])
+        for name, cls in methods.items():
+            if not issubclass(cls, SearchStrategy):
+                continue
+            if cls.benchmarks is not None and bname not in cls.benchmarks:
+                continue
+            for s in range(seeds if seeds is not None else sec["seeds"]):
+                cells.append(Cell(name, bname, ds, s, budget, profile["experiment_seed"]))
+    return cells
+
+
+def selected(section: dict, benchmarks=None, datasets=None):
+    """(benchmark, dataset) pairs of a profile section that pass the CLI filters."""
+    for bname, dsets in section["benchmarks"].items():
         if benchmarks and bname not in benchmarks:
             continue
         for ds in dsets:
-            if datasets and ds not in datasets:
-                continue
-            bwt = sec.get("budget_with_times") or {}
-            bspec = bwt.get(f"{bname}/{ds}", bwt.get(ds))
-            budget = Budget(**bspec) if bspec and has_times(bname, ds) else Budget(
-                **sec["budget"])
-            for name, cls in methods.items():
-                if not issubclass(cls, SearchStrategy):
-                    continue
-                if cls.benchmarks is not None and bname not in cls.benchmarks:
-                    continue
-                for s in range(seeds if seeds is not None else sec["seeds"]):
-                    cells.append(Cell(name, bname, ds, s, budget, profile["experiment_seed"]))
-    return cells
+            if not datasets or ds in datasets:
+                yield bname, ds
 
 
 # ---- execution ----------------------------------------------------------------------------

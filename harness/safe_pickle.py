@@ -89,22 +89,14 @@ def frame_to_columns(df: Any) -> dict[str, np.ndarray]:
     return {str(c): out[str(c)] for c in columns}
 
 
-def _numpy_core(name: str):
-    for mod in ("numpy._core.multiarray", "numpy.core.multiarray"):
+def _numpy_attr(module: str, name: str):
+    """``numpy.<module>.<name>`` under numpy 2 (``numpy._core``) or 1 (``numpy.core``)."""
+    for prefix in ("numpy._core.", "numpy.core."):
         try:
-            return getattr(importlib.import_module(mod), name)
+            return getattr(importlib.import_module(prefix + module), name)
         except (ImportError, AttributeError):
             continue
-    raise DataError(f"numpy has no {name}")
-
-
-def _numpy_numeric(name: str):
-    for mod in ("numpy._core.numeric", "numpy.core.numeric"):
-        try:
-            return getattr(importlib.import_module(mod), name)
-        except (ImportError, AttributeError):
-            continue
-    raise DataError(f"numpy has no {name}")
+    raise DataError(f"numpy has no {module}.{name}")
 
 
 _ALLOWED: dict[tuple[str, str], Any] = {
@@ -133,9 +125,9 @@ class RestrictedUnpickler(pickle.Unpickler):
             return _ALLOWED[key]
         if module in ("numpy.core.multiarray", "numpy._core.multiarray") and name in (
             "_reconstruct", "scalar"):
-            return _numpy_core(name)
+            return _numpy_attr("multiarray", name)
         if module in ("numpy.core.numeric", "numpy._core.numeric") and name == "_frombuffer":
-            return _numpy_numeric(name)
+            return _numpy_attr("numeric", name)
         raise DataError(
             f"refusing to unpickle {module}.{name}: not on the converter's allowlist "
             "(the file is not the expected release, or it was tampered with)"
