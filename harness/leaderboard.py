@@ -166,11 +166,19 @@ def build(store, out_dir: str | Path, registry=None, spec_dir: Path = SPEC_DIR
         datasets = [d for d in ("cifar10", "cifar100", "ImageNet16-120")
                     if any(a["dataset"] == d and a["benchmark"] == bench for a in agg)]
         datasets += sorted({a["dataset"] for a in agg if a["benchmark"] == bench} - set(datasets))
-        budgets = sorted({a["budget"] for a in agg if a["benchmark"] == bench})
         all_datasets = datasets
-        for budget in budgets:
-            sel = [a for a in agg if a["benchmark"] == bench and a["budget"] == budget]
-            datasets = [d for d in all_datasets if any(a["dataset"] == d for a in sel)]
+        # one section per budget; per-task budgets (TNB101: k x the task's median training
+        # time) share one section, with each task's budget in the caption
+        per_ds = {d: sorted({a["budget"] for a in agg if a["benchmark"] == bench
+                             and a["dataset"] == d}) for d in all_datasets}
+        for k in range(max(len(v) for v in per_ds.values())):
+            pairs = {d: v[k] for d, v in per_ds.items() if len(v) > k}
+            sel = [a for a in agg if a["benchmark"] == bench
+                   and pairs.get(a["dataset"]) == a["budget"]]
+            datasets = [d for d in all_datasets if d in pairs]
+            budget = (next(iter(pairs.values())) if len(set(pairs.values())) == 1
+                      else "per task (" + "; ".join(f"{d}: {b}" for d, b in pairs.items())
+                      + ")")
             table = []
             for m in sorted({a["method"] for a in sel}):
                 row = {"method": m}
@@ -213,17 +221,19 @@ def build(store, out_dir: str | Path, registry=None, spec_dir: Path = SPEC_DIR
             notes = sorted({a["note"] for a in sel if a["note"]})
             if notes:
                 caption += " Note: " + "; ".join(notes) + "."
-            md = [f"### {bench}: search strategies, budget {budget}", "", caption, "",
+            title = budget if len(set(pairs.values())) == 1 else "per task"
+            md = [f"### {bench}: search strategies, budget {title}", "", caption, "",
                   tabulate(table + refrows, headers="keys", tablefmt="github"), ""]
-            hp = [f"<h3>{html.escape(bench)}: search strategies, budget {html.escape(budget)}"
+            hp = [f"<h3>{html.escape(bench)}: search strategies, budget {html.escape(title)}"
                   f"</h3><p>{html.escape(caption)}</p>",
                   tabulate(table + refrows, headers="keys", tablefmt="html")]
             for d in datasets:
-                name = f"search_{bench}_{d}_{budget.replace('=', '').replace(',', '_')}.png"
+                bud = pairs[d]
+                name = f"search_{bench}_{d}_{bud.replace('=', '').replace(',', '_')}.png"
                 opt = next((parse_pm(s["test"][d])[0] for s in specs.get("search", [])
                             if s.get("optimum") and s.get("benchmark") == bench
                             and d in s["test"]), None)
-                _trajectory_figure([r for r in rows if r["budget"] == budget], bench, d,
+                _trajectory_figure([r for r in rows if r["budget"] == bud], bench, d,
                                    out / "figures" / name, opt)
                 figures.append(f"figures/{name}")
                 md.append(f"![{bench} {d} trajectories](figures/{name})")

@@ -158,7 +158,7 @@ def _units(name: str, v: np.ndarray) -> np.ndarray:
 
 def _published_cell(cls, cell: ProxyCell, bench, registry, boot, started, t0) -> dict:
     root = config.data_root()
-    pub = published_scores(bench, cell.dataset, root) if root else None
+    pub = available_published(cell.benchmark, cell.dataset) if root else None
     if not pub:
         from harness.errors import DataMissingError
 
@@ -189,6 +189,23 @@ def _published_cell(cls, cell: ProxyCell, bench, registry, boot, started, t0) ->
     return _row(cell, cls, bench, result, started, time.perf_counter() - t0)
 
 
+_PUBLISHED_CACHE: dict[tuple[str, str], dict] = {}
+
+
+def available_published(benchmark: str, dataset: str) -> dict:
+    """Published scores for (benchmark, dataset) from the data root ({} if none); cached."""
+    key = (benchmark, dataset)
+    if key not in _PUBLISHED_CACHE:
+        root = config.data_root()
+        pub = None
+        if root is not None and benchmark == "nb201":
+            from harness.runner import _get_bench
+
+            pub = published_scores(_get_bench(benchmark), dataset, root)
+        _PUBLISHED_CACHE[key] = pub or {}
+    return _PUBLISHED_CACHE[key]
+
+
 def plan_proxy_cells(profile: dict, methods: dict[str, type], *, benchmarks=None,
                      datasets=None, seeds=None, device: str = "cpu") -> list[ProxyCell]:
     sec = profile.get("proxies")
@@ -207,8 +224,11 @@ def plan_proxy_cells(profile: dict, methods: dict[str, type], *, benchmarks=None
                     cells.append(ProxyCell(name, bname, ds, s, sec["archs"],
                                            sec.get("batch_size", 64), device,
                                            profile["experiment_seed"]))
-        if sec.get("published", True):
-            for name in (*[p for p in proxies if p in PUBLISHED_NAME], *ensembles):
+        pub = available_published(bname, ds) if sec.get("published", True) else {}
+        if pub:
+            for name in (*[p for p in proxies if p in PUBLISHED_NAME and p in pub],
+                         *[e for e, c in ensembles.items()
+                           if sum(m in pub for m in c.members) >= 2]):
                 cells.append(ProxyCell(name, bname, ds, 0, 0, 0, "none",
                                        profile["experiment_seed"], published=True))
     return cells

@@ -51,11 +51,14 @@ class GbmEnsemble(ProxyEnsemble):
     members = ("synflow", "jacov", "snip", "grad_norm", "nwot", "zen", "flops", "params",
                "fisher", "grasp", "l2_norm", "ntk")
     fitted = True
+    version = "2"  # leaves scale with the fit set (small samples no longer predict a constant)
 
     def _combine(self, features, fit_mask, fit_target, rng):
         from sklearn.ensemble import HistGradientBoostingRegressor
 
-        model = HistGradientBoostingRegressor(max_iter=200, learning_rate=0.05,
-                                              random_state=int(rng.integers(2**31 - 1)))
+        n_fit = int(fit_mask.sum())
+        model = HistGradientBoostingRegressor(
+            max_iter=200, learning_rate=0.05, min_samples_leaf=max(2, min(20, n_fit // 10)),
+            random_state=int(rng.integers(2**31 - 1)))
         model.fit(features[fit_mask], fit_target)
         return model.predict(features)
