@@ -69,15 +69,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         b = runner._get_bench(bname)
         return b.train_time([0], b.protocol(ds)["search_dataset"]) is not None
 
-    root = config.data_root()
-    for sec in ("search", "proxies"):  # benchmarks the data root cannot provide are skipped
-        for b in list((profile.get(sec) or {}).get("benchmarks", {})):
-            sp = adapters.spec(b)
-            path = adapters.cache_path(b)
-            if not sp.shared_present(root) and not path.exists():
-                _warn(f"{b} skipped: not converted and not in the data root; run 'python -m "
-                      f"harness data convert {b} --from FILE' with {sp.official_files}")
-                del profile[sec]["benchmarks"][b]
+    runner.drop_unavailable(profile, _warn)
     known: set[str] = set()
     for b in {*(args.benchmark or []), *(profile.get("search") or {}).get("benchmarks", {})}:
         if args.benchmark and b not in args.benchmark:
@@ -205,6 +197,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     methods, errors = reg.load_all()
     builtin = {n: c for n, c in methods.items() if reg.entries[n].origin == "nas-harness"}
     profile = runner.load_profile("smoke")
+    runner.drop_unavailable(profile, _warn)
     with tempfile.TemporaryDirectory() as tmp:
         store = open_store(Path(tmp) / "smoke.sqlite")
         from harness.proxy_runner import plan_proxy_cells

@@ -218,6 +218,21 @@ def plan_cells(profile: dict[str, Any], methods: dict[str, type], *,
     return cells
 
 
+def drop_unavailable(profile: dict[str, Any], warn) -> None:
+    """Remove benchmarks that are neither converted nor in the data root (with a hint)."""
+    import adapters
+    from harness import config
+
+    root = config.data_root()
+    for sec in ("search", "proxies"):
+        for b in list((profile.get(sec) or {}).get("benchmarks", {})):
+            sp = adapters.spec(b)
+            if not sp.shared_present(root) and not adapters.cache_path(b).exists():
+                warn(f"{b} skipped: not converted and not in the data root; run 'python -m "
+                     f"harness data convert {b} --from FILE' with {sp.official_files}")
+                del profile[sec]["benchmarks"][b]
+
+
 def selected(section: dict, benchmarks=None, datasets=None):
     """(benchmark, dataset) pairs of a profile section that pass the CLI filters."""
     for bname, dsets in section["benchmarks"].items():
