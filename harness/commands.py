@@ -188,33 +188,38 @@ def smoke_summary(store) -> dict:
     return out
 
 
-def cmd_verify(args: argparse.Namespace) -> int:
+def run_smoke(jobs: int = 1, quiet: bool = True) -> dict:
+    """Run the built-in methods' smoke profile into a temporary store; its summary."""
     from harness import runner
+    from harness.proxy_runner import plan_proxy_cells
     from harness.registry import default_registry
     from harness.store import open_store
 
     reg = default_registry()
-    methods, errors = reg.load_all()
+    methods, _ = reg.load_all()
     builtin = {n: c for n, c in methods.items() if reg.entries[n].origin == "nas-harness"}
     profile = runner.load_profile("smoke")
     runner.drop_unavailable(profile, _warn)
     with tempfile.TemporaryDirectory() as tmp:
         store = open_store(Path(tmp) / "smoke.sqlite")
-        from harness.proxy_runner import plan_proxy_cells
-
         cells = runner.plan_cells(profile, builtin) + plan_proxy_cells(profile, builtin)
-        summary = runner.execute(cells, store, reg, jobs=args.jobs, progress=not args.quiet)
+        summary = runner.execute(cells, store, reg, jobs=jobs, progress=not quiet)
         if summary.failed:
             raise HarnessError(f"verify: {len(summary.failed)} smoke cells failed, first: "
                                f"{summary.failed[0]}")
         got = smoke_summary(store)
         store.close()
+    return got
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    if not args.update and not EXPECTED.exists():
+        raise ConfigError(f"{EXPECTED} missing; run 'python -m harness verify --update'")
+    got = run_smoke(args.jobs, args.quiet)
     if args.update:
         EXPECTED.write_text(json.dumps(got, indent=1, sort_keys=True) + "\n")
         print(f"wrote {len(got)} expected values to {EXPECTED}")
         return 0
-    if not EXPECTED.exists():
-        raise ConfigError(f"{EXPECTED} missing; run 'python -m harness verify --update'")
     want = json.loads(EXPECTED.read_text())
     drift = []
     for key in sorted(set(want) | set(got)):
