@@ -110,10 +110,12 @@ def build_section(rows: list[dict], specs: dict, refs: dict, out: Path) -> dict[
             })
         images = sorted({r["result"].get("images", "") for r in ours.values()
                          if r["dataset"] == ds and r["result"].get("images")})
+        ours_text = (f"Ours: networks at initialisation, batch 64, one seed, a sample "
+                     f"stratified over accuracy; images: {'; '.join(images)}." if images else
+                     "Ours: not run on this dataset by this profile (no images of it here).")
         caption = (f"Table 3 regenerated on NB201 {ds}: rank correlation of each proxy with "
-                   "the table's test accuracy (95% percentile-bootstrap intervals). Ours: "
-                   "networks at initialisation, batch 64, one seed, a sample stratified over "
-                   f"accuracy; images: {'; '.join(images) or 'none'}. Published: "
+                   f"the table's test accuracy (95% percentile-bootstrap intervals). {ours_text}"
+                   " Published: "
                    "NAS-Bench-Suite-Zero's scores. 'original ρ' is the original paper's "
                    "Spearman on all 15,625 archs (reference file, VERIFIED rows only); the "
                    "survey prints its values as Kendall τ.")

@@ -217,8 +217,11 @@ def plan_proxy_cells(profile: dict, methods: dict[str, type], *, benchmarks=None
     from harness.proxy import PUBLISHED_NAME
     from harness.runner import selected
 
-    for bname, ds in selected(sec, benchmarks, datasets):
-        for group in (proxies, ensembles):  # ensembles last: they reuse cached scores
+    pairs = [(b, d, True) for b, d in selected(sec, benchmarks, datasets)]
+    pairs += [(b, d, False) for b, d in selected(
+        {"benchmarks": sec.get("published_only", {})}, benchmarks, datasets)]
+    for bname, ds, ours in pairs:
+        for group in (proxies, ensembles) if ours else ():  # ensembles last (cached scores)
             for name in group:
                 for s in range(seeds if seeds is not None else sec.get("seeds", 1)):
                     cells.append(ProxyCell(name, bname, ds, s, sec["archs"],

@@ -69,8 +69,9 @@ def _validate_profile(prof: Any, where: str) -> None:
     if px is not None:
         if not isinstance(px, dict) or not isinstance(px.get("archs"), int) or px["archs"] < 3:
             raise bad("'proxies.archs' must be an integer >= 3")
-        if not isinstance(px.get("benchmarks"), dict):
-            raise bad("'proxies.benchmarks' must map benchmark names to lists of datasets")
+        for key in ("benchmarks", "published_only"):
+            if not isinstance(px.get(key, {}), dict):
+                raise bad(f"'proxies.{key}' must map benchmark names to lists of datasets")
     sec = prof.get("search")
     if sec is not None:
         if not isinstance(sec, dict):
