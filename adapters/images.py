@@ -75,7 +75,7 @@ def _cifar_python(folder: Path, hundred: bool) -> ImageSource:
     files = [folder / "train"] if hundred else sorted(folder.glob("data_batch_*"))
     xs, ys = [], []
     for fpath in files:
-        d = safe_pickle.load_path(fpath)
+        d = safe_pickle.load_path(fpath, encoding="bytes")
         xs.append(np.asarray(d[b"data"]).reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1))
         ys.append(np.asarray(d[b"fine_labels" if hundred else b"labels"]))
     x, y = np.concatenate(xs), np.concatenate(ys)
@@ -87,7 +87,7 @@ def _cifar_python(folder: Path, hundred: bool) -> ImageSource:
 def _imagenet16_official(folder: Path) -> ImageSource:
     xs, ys = [], []
     for fpath in sorted(folder.glob("train_data_batch_*")):
-        d = safe_pickle.load_path(fpath)
+        d = safe_pickle.load_path(fpath, encoding="latin1")
         lab = np.asarray(d["labels"]) - 1  # 1-based in the release
         keep = lab < 120  # ImageNet16-120 = the first 120 classes
         xs.append(np.asarray(d["data"]).reshape(-1, 3, 16, 16).transpose(0, 2, 3, 1)[keep])

@@ -49,9 +49,10 @@ class Budget:
 
 @dataclass
 class Usage:
-    queries: int = 0
+    queries: float = 0  # full-fidelity query units (a 12-epoch query costs 12/200)
     sim_seconds: float = 0.0
     requests: int = 0  # every call, including free re-queries
+    low_fidelity: int = 0  # archs queried at a cheaper fidelity
 
 
 @dataclass
@@ -66,6 +67,7 @@ class Oracle:
     usage: Usage = field(default_factory=Usage)
     seen: dict[int, float] = field(default_factory=dict)
     order: list[int] = field(default_factory=list)
+    seen_low: dict[tuple[int, str], float] = field(default_factory=dict)
     _col: np.ndarray | None = None
 
     def __post_init__(self) -> None:
@@ -142,6 +144,48 @@ class Oracle:
             self.usage.sim_seconds += t if math.isfinite(t) else 0.0
         self.seen[arch] = value
         self.order.append(arch)
+        return value
+
+    def fidelities(self) -> dict[str, float]:
+        """Cheaper fidelities of the search metric and their cost in query units, e.g.
+        ``{"hp12": 0.06}`` on NB201 (the 12-epoch schedule costs 12/200 of a query)."""
+        out = {}
+        full = max(self.bench.h5.metric_attrs(self.search_dataset, self.search_metric)
+                   ["epochs"])
+        for m in self.bench.metrics(self.search_dataset):
+            if m.startswith(self.search_metric + "_hp"):
+                fid = m[len(self.search_metric) + 1:]
+                ep = max(self.bench.h5.metric_attrs(self.search_dataset, m)["epochs"])
+                out[fid] = ep / full if full > 0 else 1.0
+        return out
+
+    def query_low(self, arch: int, fidelity: str) -> float:
+        """The search metric of ``arch`` at a cheaper fidelity (see :meth:`fidelities`).
+
+        Charged at the fidelity's cost, free when repeated; it never makes an arch the
+        incumbent: only full-fidelity queries (:meth:`query`) do.
+        """
+        costs = self.fidelities()
+        if fidelity not in costs:
+            from harness.errors import unknown
+
+            raise unknown(f"fidelity of {self.bench.name}", fidelity, costs)
+        self.usage.requests += 1
+        arch = int(arch)
+        key = (arch, fidelity)
+        if key in self.seen_low:
+            return self.seen_low[key]
+        if self.exhausted():
+            raise BudgetExhausted("budget spent")
+        value = float(self.bench.query(np.array([arch], dtype=np.int64),
+                                       f"{self.search_metric}_{fidelity}",
+                                       self.search_dataset)[0])
+        self.usage.queries += costs[fidelity]
+        if self.times is not None:
+            t = float(self.times[arch]) * costs[fidelity]
+            self.usage.sim_seconds += t if math.isfinite(t) else 0.0
+        self.usage.low_fidelity += 1
+        self.seen_low[key] = value
         return value
 
     def query_many(self, archs) -> np.ndarray:

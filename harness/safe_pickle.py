@@ -9,6 +9,7 @@ is rebuilt as ``{column: ndarray}`` without importing pandas). Anything else rai
 from __future__ import annotations
 
 import bz2
+import codecs
 import collections
 import importlib
 import io
@@ -105,6 +106,7 @@ _ALLOWED: dict[tuple[str, str], Any] = {
     ("builtins", "frozenset"): frozenset,
     ("builtins", "complex"): complex,
     ("collections", "OrderedDict"): collections.OrderedDict,
+    ("_codecs", "encode"): codecs.encode,  # how protocol-2 pickles from Python 3 store bytes
     ("collections", "defaultdict"): collections.defaultdict,
     ("numpy", "ndarray"): np.ndarray,
     ("numpy", "dtype"): np.dtype,
@@ -134,10 +136,11 @@ class RestrictedUnpickler(pickle.Unpickler):
         )
 
 
-def loads(data: bytes) -> Any:
-    """Unpickle bytes with :class:`RestrictedUnpickler`."""
+def loads(data: bytes, encoding: str = "ASCII") -> Any:
+    """Unpickle bytes with :class:`RestrictedUnpickler` (``encoding='bytes'`` for the
+    Python-2 pickles of the official CIFAR batches)."""
     try:
-        return RestrictedUnpickler(io.BytesIO(data)).load()
+        return RestrictedUnpickler(io.BytesIO(data), encoding=encoding).load()
     except DataError:
         raise
     except Exception as exc:  # malformed or truncated pickle
@@ -145,7 +148,7 @@ def loads(data: bytes) -> Any:
                         "truncated or not the expected release") from None
 
 
-def load_path(path: str | Path) -> Any:
+def load_path(path: str | Path, encoding: str = "ASCII") -> Any:
     """Load a ``.pickle``/``.pkl``/``.pd`` file, or a bz2-compressed ``.pbz2`` one."""
     raw = Path(path).read_bytes()
     if str(path).endswith(".pbz2"):
@@ -154,4 +157,4 @@ def load_path(path: str | Path) -> Any:
         except (OSError, ValueError) as exc:
             raise DataError(f"{path}: not a valid bz2 stream ({exc}); the file is truncated or "
                             "corrupt: download it again") from None
-    return loads(raw)
+    return loads(raw, encoding)

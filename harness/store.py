@@ -82,9 +82,11 @@ class ResultStore:
             for c in ("search_value", "test_value", "sim_seconds_used", "wall_seconds"):
                 if d[c] is not None:
                     d[c] = float(d[c])
-            for c in ("incumbent", "queries_used"):
-                if d[c] is not None:
-                    d[c] = int(d[c])
+            if d["incumbent"] is not None:
+                d["incumbent"] = int(d["incumbent"])
+            if d["queries_used"] is not None:
+                q = float(d["queries_used"])
+                d["queries_used"] = int(q) if q.is_integer() else q
             out.append(d)
         return out
 
