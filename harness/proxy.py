@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import sqlite3
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -180,7 +181,9 @@ def score_archs(proxy_cls, name: str, bench, dataset: str, archs: np.ndarray, *,
                 flops=float(bench.cost([a], "flops", cost_ds)[0]),
                 generator=torch_generator(seq.spawn(1)[0], device="cpu"), device=device)
             try:
-                s = float(proxy._score(ctx))
+                with warnings.catch_warnings():  # NaN/inf outcomes are recorded and counted
+                    warnings.simplefilter("ignore")
+                    s = float(proxy._score(ctx))
             except (FloatingPointError, ZeroDivisionError, np.linalg.LinAlgError,
                     RuntimeError) as exc:
                 if "out of memory" in str(exc).lower():

@@ -17,7 +17,10 @@ class JacobianCovariance(Proxy):
         y = ctx.model(x)
         y.backward(torch.ones_like(y))
         jac = x.grad.reshape(x.shape[0], -1).double().cpu().numpy()
-        corr = np.corrcoef(jac)
+        with np.errstate(invalid="ignore", divide="ignore"):  # a constant row -> NaN score
+            corr = np.corrcoef(jac)
+        if not np.isfinite(corr).all():
+            return float("nan")
         eig = np.linalg.eigvalsh(corr)
         k = 1e-5
         return float(-np.sum(np.log(eig + k) + 1.0 / (eig + k)))
