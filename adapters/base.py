@@ -7,7 +7,6 @@ Values are the layout's float32; ``seed=None`` averages the available seeds (NaN
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -201,6 +200,3 @@ class Benchmark:
     def __repr__(self) -> str:
         return f"Benchmark({self.name!r}, {self.num_archs} archs, {self.path})"
 
-
-def as_indices(ids: Sequence[int] | np.ndarray) -> np.ndarray:
-    return np.asarray(ids, dtype=np.int64)

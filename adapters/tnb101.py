@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from adapters.nb201_space import iso_classes, nb201_unique_str
+from adapters.nb201_space import iso_classes
 from harness.errors import DataError, DataMissingError
 from harness.h5layout import MetricArray, sha256_file, write_benchmark
 
@@ -57,11 +57,6 @@ def parse_arch(code: str) -> tuple[str, tuple[int, ...]]:
 
     raise InvalidArchError(f"invalid TransNAS-Bench-101 arch {code!r}: expected "
                            "64-41414-a_bc_def (micro) or 64-XXXX-basic (macro)")
-
-
-def micro_to_nb201_ops(ops) -> tuple[int, ...]:
-    """TNB101 micro op ids (0 none, 1 skip, 2 conv1x1, 3 conv3x3) are NB201's first four."""
-    return tuple(int(o) for o in ops)
 
 
 def convert_shared(root: Path, out: Path, space: str,
@@ -189,5 +184,3 @@ def convert_official(path: Path, out: Path, space: str,
         extra={"origin": "official-pth", "protocol": protocol, "tasks": tasks,
                "primary_metric": PRIMARY})
 
-
-__all__ = ["convert_shared", "parse_arch", "micro_to_nb201_ops", "nb201_unique_str"]

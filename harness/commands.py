@@ -10,7 +10,7 @@ import tempfile
 from pathlib import Path
 
 from harness import config
-from harness.errors import ConfigError, HarnessError, MethodError
+from harness.errors import ConfigError, HarnessError
 
 
 def _warn(msg: str) -> None:
@@ -290,5 +290,3 @@ def add_parsers(sub, parser_class) -> None:
     x.add_argument("--quiet", action="store_true")
     x.set_defaults(func=cmd_verify)
 
-
-__all__ = ["add_parsers", "MethodError"]
