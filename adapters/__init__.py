@@ -63,6 +63,12 @@ def _tnb101_spec(space: str) -> BenchmarkSpec:
     from adapters.encoded_space import EncodedSpace
 
     n = {"micro": "4,096 cells", "macro": "3,256 macro skeletons"}[space]
+
+    def build(encoding, dataset):
+        from adapters.tnb101_model import TNB101Backbone
+
+        return TNB101Backbone(tnb101.arch_string(space, encoding),
+                              tnb101.NUM_CLASSES.get(dataset))
     return BenchmarkSpec(
         name=f"tnb101-{space}",
         description=f"TransNAS-Bench-101 {space}: {n}, 7 tasks, training times",
@@ -74,6 +80,7 @@ def _tnb101_spec(space: str) -> BenchmarkSpec:
             path, out, space, progress),
         official_files="transnas-bench_v10141024.pth",
         space_factory=EncodedSpace,
+        model_builder=build,
     )
 
 

@@ -31,6 +31,8 @@ PRIMARY = {"class_scene": "top1", "class_object": "top1", "jigsaw": "top1",
            "segmentsemantic": "mIoU", "room_layout": "neg_loss", "normal": "ssim",
            "autoencoder": "ssim"}
 INDEX_FILE = "tnb101/tnb101_index_to_arch_vascolopes.txt"
+#: classes of the classification heads (the backbone alone serves the other tasks)
+NUM_CLASSES = {"class_scene": 63, "class_object": 100}
 SPACES = {"micro": (3256, 7352), "macro": (0, 3256)}
 
 
@@ -57,6 +59,14 @@ def parse_arch(code: str) -> tuple[str, tuple[int, ...]]:
 
     raise InvalidArchError(f"invalid TransNAS-Bench-101 arch {code!r}: expected "
                            "64-41414-a_bc_def (micro) or 64-XXXX-basic (macro)")
+
+
+def arch_string(space: str, encoding) -> str:
+    """Inverse of :func:`parse_arch`."""
+    e = [int(x) for x in encoding]
+    if space == "micro":
+        return "64-41414-{}_{}{}_{}{}{}".format(*e)
+    return "64-" + "".join(str(x) for x in e if x) + "-basic"
 
 
 def convert_shared(root: Path, out: Path, space: str,

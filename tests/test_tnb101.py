@@ -155,3 +155,27 @@ def test_corrupted_pth_is_one_line(tmp_path, env_home):
     from tests.helpers import assert_one_line_error
 
     assert_one_line_error(proc, "cannot read as the TransNAS-Bench-101 .pth")
+
+
+def test_backbones_match_published_parameter_counts(tnb, data_root):
+    """Our TNB101 networks (backbone + the classification head) have exactly the parameter
+    counts NAS-Bench-Suite-Zero published for every micro and macro arch it scored."""
+    import torch
+
+    for space in ("micro", "macro"):
+        bench = tnb[space]
+        pub = json.loads((data_root / "zc-naslib" /
+                          f"zc_transbench101_{space}@e5a821c2.json").read_text())
+        for task in ("class_scene", "class_object"):
+            recs = list(pub[task].items())
+            for net, rec in recs[:: max(1, len(recs) // 60)]:
+                t = [int(x) for x in net.strip("()").split(",")]
+                code = ("64-41414-{}_{}{}_{}{}{}".format(*t) if space == "micro"
+                        else "64-" + "".join(str(x) for x in t if x) + "-basic")
+                with torch.device("meta"):
+                    model = bench.build_model([code], task)
+                n = sum(p.numel() for p in model.parameters())
+                assert n == round(rec["params"]["score"] * 1e6), (space, task, code)
+    x = torch.zeros(2, 3, 64, 64)
+    assert tnb["micro"].build_model(["64-41414-3_12_010"], "class_object")(x).shape == (2, 100)
+    assert tnb["macro"].build_model(["64-1324-basic"], "normal")(x).shape[0] == 2  # backbone
