@@ -315,9 +315,17 @@ def execute(cells: list, store, registry, *, jobs: int = 1, progress: bool = Tru
 
         cache = ScoreCache(store.path)
         for c in proxy_todo:
+            done_archs = [0]
+
+            def arch_done(_n: int, c=c, done_archs=done_archs) -> None:
+                done_archs[0] += 1
+                if bar is not None:
+                    bar.set_postfix_str(f"{c.method}/{c.dataset}: arch {done_archs[0]}/"
+                                        f"{c.archs}", refresh=False)
+
             try:
                 finish(c, run_proxy_cell(registry.get(c.method), c, _get_bench(c.benchmark),
-                                         registry, cache), None)
+                                         registry, cache, progress=arch_done), None)
             except HarnessError as exc:
                 finish(c, None, str(exc))
         cache.close()
