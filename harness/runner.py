@@ -290,11 +290,19 @@ def execute(cells: list, store, registry, *, jobs: int = 1, progress: bool = Tru
         else:
             todo.append(c)
     bar = None
-    if progress and todo:
-        from tqdm import tqdm
 
-        bar = tqdm(total=len(todo), desc="cells", unit="cell", file=sys.stderr,
-                   mininterval=1.0, dynamic_ncols=True)
+    def new_bar(n: int, desc: str):
+        """One bar per kind of cell: proxy cells take minutes, search cells milliseconds,
+        so a shared bar would give a meaningless ETA."""
+        nonlocal bar
+        if bar is not None:
+            bar.close()
+        bar = None
+        if progress and n:
+            from tqdm import tqdm
+
+            bar = tqdm(total=n, desc=desc, unit="cell", file=sys.stderr, mininterval=1.0,
+                       dynamic_ncols=True)
 
     def finish(cell: Cell, row: dict | None, err: str | None) -> None:
         if row is not None:
@@ -310,6 +318,7 @@ def execute(cells: list, store, registry, *, jobs: int = 1, progress: bool = Tru
     proxy_todo = [c for c in todo if not isinstance(c, Cell)]
     todo = [c for c in todo if isinstance(c, Cell)]
     if proxy_todo:  # torch parallelises inside each cell; these run in this process
+        new_bar(len(proxy_todo), "proxy cells")
         from harness.proxy import ScoreCache
         from harness.proxy_runner import run_proxy_cell
 
@@ -329,6 +338,7 @@ def execute(cells: list, store, registry, *, jobs: int = 1, progress: bool = Tru
             except HarnessError as exc:
                 finish(c, None, str(exc))
         cache.close()
+    new_bar(len(todo), "search cells")
     if jobs <= 1:
         for c in todo:
             try:
