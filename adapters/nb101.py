@@ -23,7 +23,7 @@ import numpy as np
 from adapters import nb101_space as space
 from adapters.tfrecord import read_records
 from harness.errors import DataError
-from harness.h5layout import MetricArray, sha256_file, write_benchmark
+from harness.h5layout import MetricArray, source_entry, write_benchmark
 
 CONVERTER_VERSION = "nb101-1.0"
 CITE = ("Ying et al., NAS-Bench-101: Towards Reproducible Neural Architecture Search, "
@@ -143,8 +143,7 @@ def convert_official(path: Path, out: Path, progress: Callable[[str], None] | No
     with np.errstate(invalid="ignore"):
         t108 = np.nanmean(arrs["train_seconds"][:n, :, -1], axis=1)
     costs = {("cifar10", "params"): params[:n], ("cifar10", "train_seconds"): t108}
-    src = [{"name": path.name, "sha256": sha256_file(path), "bytes": path.stat().st_size,
-            "provenance": "official NAS-Bench-101 TFRecord"}]
+    src = [source_entry(path, provenance="official NAS-Bench-101 TFRecord")]
     say(f"writing {out} ({n} archs from {k} records)")
     return write_benchmark(
         out, benchmark="nb101", arch_ids=np.array(ids, dtype=object), encoding=enc[:n],

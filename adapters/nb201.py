@@ -32,7 +32,7 @@ from adapters.nb201_space import (
 )
 from harness import safe_pickle
 from harness.errors import DataError, DataMissingError
-from harness.h5layout import MetricArray, sha256_file, write_benchmark
+from harness.h5layout import MetricArray, source_entry, write_benchmark
 
 NAME = "nb201"
 CONVERTER_VERSION = "nb201-1.1"
@@ -93,13 +93,6 @@ def _read_csv(path: Path) -> dict[str, list[str]]:
 
 def _floats(values: list[str]) -> np.ndarray:
     return np.array([float(v) if v not in ("", "nan", "NaN") else np.nan for v in values])
-
-
-def _source_entry(root: Path, rel: str) -> dict[str, Any]:
-    p = root / rel
-    prov = p.parent / "PROVENANCE.txt"
-    return {"name": rel, "sha256": sha256_file(p), "bytes": p.stat().st_size,
-            "provenance": prov.read_text()[:4000] if prov.exists() else ""}
 
 
 def shared_data_present(root: Path | None) -> bool:
@@ -243,7 +236,7 @@ def convert_shared(root: Path, out: Path, progress: Callable[[str], None] | None
         v[order] = _floats(vals)
         put("cifar10", name, v, e200, rel)
 
-    sources = [_source_entry(root, rel) for rel in SHARED_FILES.values()]
+    sources = [source_entry(root / rel, rel) for rel in SHARED_FILES.values()]
     say(f"writing {out}")
     return write_benchmark(
         out, benchmark=NAME, arch_ids=np.array(arch_str, dtype=object), encoding=enc,
@@ -414,8 +407,7 @@ def convert_official(path: Path, out: Path, progress: Callable[[str], None] | No
             if bad.any():
                 raise DataError(f"{path}: {int(bad.sum())} {ds} archs have table params that "
                                 "differ from the NB201 network; not an NB201 topology release")
-    src = [{"name": path.name, "sha256": sha256_file(path) if path.is_file() else "directory",
-            "bytes": path.stat().st_size if path.is_file() else 0, "provenance": kind}]
+    src = [source_entry(path, provenance=kind)]
     say(f"writing {out}")
     return write_benchmark(
         out, benchmark=NAME, arch_ids=np.array(archs, dtype=object), encoding=enc,

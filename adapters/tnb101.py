@@ -19,7 +19,7 @@ import numpy as np
 
 from adapters.nb201_space import iso_classes
 from harness.errors import DataError, DataMissingError
-from harness.h5layout import MetricArray, sha256_file, write_benchmark
+from harness.h5layout import MetricArray, source_entry, write_benchmark
 
 CONVERTER_VERSION = "tnb101-1.0"
 CITE = ("Duan et al., TransNAS-Bench-101: Improving Transferability and Generalizability of "
@@ -38,6 +38,11 @@ SPACES = {"micro": (3256, 7352), "macro": (0, 3256)}
 
 def _files(root: Path) -> list[str]:
     return [INDEX_FILE] + [f"tnb101/transbench101_{t}.csv" for t in TASKS]
+
+
+def _protocol(tasks) -> dict[str, list[str]]:
+    """Search on each task's validation metric, report its test metric."""
+    return {t: [t, f"valid_{PRIMARY[t]}", t, f"test_{PRIMARY[t]}"] for t in tasks}
 
 
 def shared_data_present(root: Path | None) -> bool:
@@ -112,13 +117,8 @@ def convert_shared(root: Path, out: Path, space: str,
                 "source": rel, "epoch_reduction": "best over epochs (mode='best')",
                 "higher_is_better": not col.endswith("loss") or col.endswith("neg_loss")})
     iso = iso_classes(enc) if space == "micro" else np.arange(len(enc), dtype=np.int32)
-    protocol = {t: [t, f"valid_{PRIMARY[t]}", t, f"test_{PRIMARY[t]}"] for t in TASKS}
-    sources = []
-    for rel in _files(root):
-        prov = (root / rel).parent / "PROVENANCE.txt"
-        sources.append({"name": rel, "sha256": sha256_file(root / rel),
-                        "bytes": (root / rel).stat().st_size,
-                        "provenance": prov.read_text()[:4000] if prov.exists() else ""})
+    protocol = _protocol(TASKS)
+    sources = [source_entry(root / rel, rel) for rel in _files(root)]
     say(f"writing {out}")
     return write_benchmark(
         out, benchmark=f"tnb101-{space}", arch_ids=np.array(ids, dtype=object), encoding=enc,
@@ -183,9 +183,8 @@ def convert_official(path: Path, out: Path, space: str,
                  for a in archs])
     iso = iso_classes(enc) if space == "micro" else np.arange(n, dtype=np.int32)
     tasks = [t for t in TASKS if t in db["task_list"]]
-    protocol = {t: [t, f"valid_{PRIMARY[t]}", t, f"test_{PRIMARY[t]}"] for t in tasks}
-    src = [{"name": path.name, "sha256": sha256_file(path), "bytes": path.stat().st_size,
-            "provenance": "official TransNAS-Bench-101 release"}]
+    protocol = _protocol(tasks)
+    src = [source_entry(path, provenance="official TransNAS-Bench-101 release")]
     say(f"writing {out}")
     return write_benchmark(
         out, benchmark=f"tnb101-{space}", arch_ids=np.array(archs, dtype=object),

@@ -69,6 +69,7 @@ class Oracle:
     order: list[int] = field(default_factory=list)
     seen_low: dict[tuple[int, str], float] = field(default_factory=dict)
     _col: np.ndarray | None = None
+    _fidelities: dict[str, float] | None = None
 
     def __post_init__(self) -> None:
         self._col = self.bench.query(np.arange(self.bench.num_archs, dtype=np.int64),
@@ -149,6 +150,8 @@ class Oracle:
     def fidelities(self) -> dict[str, float]:
         """Cheaper fidelities of the search metric and their cost in query units, e.g.
         ``{"hp12": 0.06}`` on NB201 (the 12-epoch schedule costs 12/200 of a query)."""
+        if self._fidelities is not None:
+            return self._fidelities
         out = {}
         full = max(self.bench.h5.metric_attrs(self.search_dataset, self.search_metric)
                    ["epochs"])
@@ -157,6 +160,7 @@ class Oracle:
                 fid = m[len(self.search_metric) + 1:]
                 ep = max(self.bench.h5.metric_attrs(self.search_dataset, m)["epochs"])
                 out[fid] = ep / full if full > 0 else 1.0
+        self._fidelities = out
         return out
 
     def query_low(self, arch: int, fidelity: str) -> float:

@@ -70,6 +70,20 @@ def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
     return h.hexdigest()
 
 
+def source_entry(path: str | os.PathLike, name: str | None = None,
+                 provenance: str | None = None) -> dict[str, Any]:
+    """The ``source`` record of one raw file: name, sha256, size and provenance text (the
+    PROVENANCE.txt beside it unless ``provenance`` is given). A directory release records
+    ``"directory"`` and 0 bytes."""
+    path = Path(path)
+    if provenance is None:
+        prov = path.parent / "PROVENANCE.txt"
+        provenance = prov.read_text()[:4000] if prov.exists() else ""
+    is_file = path.is_file()
+    return {"name": name or path.name, "sha256": sha256_file(path) if is_file else "directory",
+            "bytes": path.stat().st_size if is_file else 0, "provenance": provenance}
+
+
 def sha256_array(a: np.ndarray) -> str:
     """Hex sha256 of an array's little-endian C-order bytes (strings: utf-8, NUL-joined)."""
     a = np.asarray(a)

@@ -137,9 +137,8 @@ def run_proxy_cell(cls, cell: ProxyCell, bench, registry, cache: ScoreCache,
         from adapters.images import images_for
 
         result["images"] = images_for(cell.dataset).describe
-    root = config.data_root()
-    pub = published_scores(bench, cell.dataset, root) if root else None
-    if pub and cell.method in pub:
+    pub = available_published(bench, cell.dataset)
+    if cell.method in pub:
         theirs = pub[cell.method]
         common = [i for i, a in enumerate(archs) if int(a) in theirs]
         if len(common) >= 3:
@@ -158,7 +157,7 @@ def _units(name: str, v: np.ndarray) -> np.ndarray:
 
 def _published_cell(cls, cell: ProxyCell, bench, registry, boot, started, t0) -> dict:
     root = config.data_root()
-    pub = available_published(cell.benchmark, cell.dataset) if root else None
+    pub = available_published(bench, cell.dataset)
     if not pub:
         from harness.errors import DataMissingError
 
@@ -189,19 +188,18 @@ def _published_cell(cls, cell: ProxyCell, bench, registry, boot, started, t0) ->
     return _row(cell, cls, bench, result, started, time.perf_counter() - t0)
 
 
-_PUBLISHED_CACHE: dict[tuple[str, str], dict] = {}
+_PUBLISHED_CACHE: dict[tuple[str, str, str], dict] = {}
 
 
-def available_published(benchmark: str, dataset: str) -> dict:
-    """Published scores for (benchmark, dataset) from the data root ({} if none); cached."""
-    key = (benchmark, dataset)
+def available_published(bench, dataset: str) -> dict:
+    """Published scores of ``dataset`` from the data root ({} if none); read once per
+    (benchmark data, dataset) and cached, since every proxy cell consults them."""
+    key = (bench.name, bench.content_sha256, dataset)
     if key not in _PUBLISHED_CACHE:
         root = config.data_root()
         pub = None
-        if root is not None and benchmark == "nb201":
-            from harness.runner import _get_bench
-
-            pub = published_scores(_get_bench(benchmark), dataset, root)
+        if root is not None and bench.name == "nb201":
+            pub = published_scores(bench, dataset, root)
         _PUBLISHED_CACHE[key] = pub or {}
     return _PUBLISHED_CACHE[key]
 
@@ -215,7 +213,7 @@ def plan_proxy_cells(profile: dict, methods: dict[str, type], *, benchmarks=None
     proxies = {n: c for n, c in methods.items() if issubclass(c, Proxy)}
     ensembles = {n: c for n, c in methods.items() if issubclass(c, ProxyEnsemble)}
     from harness.proxy import PUBLISHED_NAME
-    from harness.runner import selected
+    from harness.runner import _get_bench, selected
 
     pairs = [(b, d, True) for b, d in selected(sec, benchmarks, datasets)]
     pairs += [(b, d, False) for b, d in selected(
@@ -227,7 +225,8 @@ def plan_proxy_cells(profile: dict, methods: dict[str, type], *, benchmarks=None
                     cells.append(ProxyCell(name, bname, ds, s, sec["archs"],
                                            sec.get("batch_size", 64), device,
                                            profile["experiment_seed"]))
-        pub = available_published(bname, ds) if sec.get("published", True) else {}
+        pub = (available_published(_get_bench(bname), ds) if sec.get("published", True)
+               else {})
         if pub:
             for name in (*[p for p in proxies if p in PUBLISHED_NAME and p in pub],
                          *[e for e, c in ensembles.items()

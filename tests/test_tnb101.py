@@ -9,7 +9,7 @@ import json
 import numpy as np
 import pytest
 
-from adapters.tnb101 import TASKS, parse_arch
+from adapters.tnb101 import TASKS, arch_string, parse_arch
 from harness.budget import Budget
 from harness.errors import InvalidArchError
 from harness.registry import default_registry
@@ -169,9 +169,7 @@ def test_backbones_match_published_parameter_counts(tnb, data_root):
         for task in ("class_scene", "class_object"):
             recs = list(pub[task].items())
             for net, rec in recs[:: max(1, len(recs) // 60)]:
-                t = [int(x) for x in net.strip("()").split(",")]
-                code = ("64-41414-{}_{}{}_{}{}{}".format(*t) if space == "micro"
-                        else "64-" + "".join(str(x) for x in t if x) + "-basic")
+                code = arch_string(space, [int(x) for x in net.strip("()").split(",")])
                 with torch.device("meta"):
                     model = bench.build_model([code], task)
                 n = sum(p.numel() for p in model.parameters())
