@@ -34,6 +34,8 @@ class BenchmarkSpec:
     official_files: str
     space_factory: Callable
     model_builder: Callable | None = None
+    #: dataset -> (classes of the network's head or None, input resolution in pixels)
+    model_shape: Callable[[str], tuple[int | None, int]] | None = None
 
 
 def _nb201_spec() -> BenchmarkSpec:
@@ -55,6 +57,7 @@ def _nb201_spec() -> BenchmarkSpec:
                        "NATS-tss-v1_0-3ffb9-simple/",
         space_factory=nb201_space.NB201Space,
         model_builder=build,
+        model_shape=lambda ds: nb201_space.DATASET_SHAPES[ds],
     )
 
 
@@ -81,6 +84,7 @@ def _tnb101_spec(space: str) -> BenchmarkSpec:
         official_files="transnas-bench_v10141024.pth",
         space_factory=EncodedSpace,
         model_builder=build,
+        model_shape=lambda ds: (tnb101.NUM_CLASSES.get(ds), tnb101.INPUT_RESOLUTION),
     )
 
 
@@ -103,6 +107,7 @@ def _nb101_spec() -> BenchmarkSpec:
                        "in the shared data)",
         space_factory=nb101_space.NB101Space,
         model_builder=build,
+        model_shape=lambda ds: (10, 32),
     )
 
 
@@ -176,10 +181,10 @@ def load_benchmark(name: str, progress: Progress | None = None) -> Benchmark:
     """Open benchmark ``name`` (converting it on first use)."""
     sp = spec(name)
     path = ensure_converted(name, progress)
-    return Benchmark(path, sp.space_factory, sp.model_builder)
+    return Benchmark(path, sp.space_factory, sp.model_builder, sp.model_shape)
 
 
 def open_file(name: str, path: Path) -> Benchmark:
     """Open an explicit converted file of benchmark ``name``."""
     sp = spec(name)
-    return Benchmark(path, sp.space_factory, sp.model_builder)
+    return Benchmark(path, sp.space_factory, sp.model_builder, sp.model_shape)

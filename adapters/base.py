@@ -30,7 +30,7 @@ class SearchSpace(Protocol):
 class Benchmark:
     """A tabular benchmark read lazily from a layout-v1 file."""
 
-    def __init__(self, path: str | Path, space_factory, model_builder=None):
+    def __init__(self, path: str | Path, space_factory, model_builder=None, model_shape=None):
         self.h5 = H5Benchmark(path)
         self.path = Path(path)
         attrs = self.h5.attrs
@@ -43,6 +43,7 @@ class Benchmark:
         self._space_factory = space_factory
         self._space = None
         self._model_builder = model_builder
+        self._model_shape = model_shape
         self._index: dict[str, int] | None = None
         self._matrix: dict[tuple, np.ndarray] = {}
 
@@ -172,6 +173,19 @@ class Benchmark:
             raise InvalidArchError(f"{self.name} has no network definition to build")
         idx = int(self.index(arch)[0])
         return self._model_builder(self.encode([idx])[0], dataset)
+
+    def num_classes(self, dataset: str) -> int | None:
+        """Classes of the network's head on ``dataset`` (None: a backbone without one)."""
+        self._check_dataset(dataset)
+        return self._model_shape(dataset)[0] if self._model_shape else None
+
+    def input_size(self, dataset: str) -> tuple[int, int]:
+        """(height, width) of the network's input on ``dataset``."""
+        self._check_dataset(dataset)
+        if self._model_shape is None:
+            raise InvalidArchError(f"{self.name} has no network definition")
+        r = self._model_shape(dataset)[1]
+        return (r, r)
 
     def protocol(self, task: str) -> dict[str, str]:
         """Where a search on ``task`` reads its search metric and where the harness reads the

@@ -100,13 +100,22 @@ def _imagenet16_official(folder: Path) -> ImageSource:
 _CACHE: dict[str, ImageSource] = {}
 
 
-def images_for(dataset: str, root: Path | None = None) -> ImageSource:
-    """The best real images available for an NB201 dataset, in order of preference.
+def images_for(dataset: str, root: Path | None = None, benchmark: str = "nb201"
+               ) -> ImageSource:
+    """The best real images available for a benchmark's dataset, in order of preference.
 
-    cifar10/cifar10-valid: official CIFAR-10 batches, else the JPEG copy. cifar100: official
-    CIFAR-100, else CIFAR-10 images (the table then says "CIFAR-10 images, 100-way head").
-    ImageNet16-120: official files, else the stand-in.
+    NB201 cifar10/cifar10-valid and NB101 (a CIFAR-10 benchmark): official CIFAR-10
+    batches, else the JPEG copy. cifar100: official CIFAR-100, else CIFAR-10 images (the
+    table then says "CIFAR-10 images, 100-way head"). ImageNet16-120: official files, else
+    the stand-in. TransNAS-Bench-101 tasks need Taskonomy images, which no data root here
+    has: DataMissingError (only data-free proxies run there).
     """
+    if benchmark.startswith("tnb101"):
+        raise DataMissingError(f"{benchmark}/{dataset}: no Taskonomy images in the data root, "
+                               "so only data-free proxies (synflow, zen, l2_norm, params) "
+                               "run on TransNAS-Bench-101")
+    if benchmark == "nb101":
+        dataset = "cifar10"
     root = root or config.data_root()
     if root is None:
         raise DataMissingError("no data root: set NAS_HARNESS_DATA (or --data-root) to the "

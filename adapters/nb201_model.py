@@ -98,9 +98,12 @@ class NB201Network(nn.Module):
         self.pool = nn.AdaptiveAvgPool2d(1)
         self.classifier = nn.Linear(c, num_classes)
 
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """The pre-pooling feature map (what Zen-score measures)."""
+        return self.lastact(self.cells(self.stem(x)))
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.lastact(self.cells(self.stem(x)))
-        return self.classifier(self.pool(x).flatten(1))
+        return self.classifier(self.pool(self.features(x)).flatten(1))
 
 
 def count_flops(model: nn.Module, resolution: int) -> float:

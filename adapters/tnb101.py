@@ -33,6 +33,8 @@ PRIMARY = {"class_scene": "top1", "class_object": "top1", "jigsaw": "top1",
 INDEX_FILE = "tnb101/tnb101_index_to_arch_vascolopes.txt"
 #: classes of the classification heads (the backbone alone serves the other tasks)
 NUM_CLASSES = {"class_scene": 63, "class_object": 100}
+#: Taskonomy images are 256 x 256 (TransNAS-Bench-101 paper, Sec. 3)
+INPUT_RESOLUTION = 256
 SPACES = {"micro": (3256, 7352), "macro": (0, 3256)}
 
 

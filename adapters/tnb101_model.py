@@ -110,8 +110,12 @@ class TNB101Backbone(nn.Module):
         self.out_channels = c
         self.head = nn.Linear(c, num_classes) if num_classes else None
 
+    def features(self, x):
+        """The backbone's output feature map (what Zen-score measures)."""
+        return self.layers(self.stem(x))
+
     def forward(self, x):
-        x = self.layers(self.stem(x))
+        x = self.features(x)
         if self.head is None:
             return x
         return self.head(x.mean(dim=(2, 3)))

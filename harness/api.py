@@ -59,6 +59,11 @@ class Proxy(Method):
     kind = "proxy"
     #: False for proxies computed from the architecture alone (params, flops)
     needs_model: ClassVar[bool] = True
+    #: False for data-free proxies (synflow, zen, ...): they run on benchmarks whose images
+    #: are not available, e.g. TransNAS-Bench-101 without Taskonomy
+    needs_images: ClassVar[bool] = True
+    #: a cost the benchmark's table must have (e.g. "flops"), or None
+    needs_cost: ClassVar[str | None] = None
 
     @abstractmethod
     def _score(self, ctx: Any) -> float:

@@ -85,16 +85,21 @@ def cmd_run(args: argparse.Namespace) -> int:
     cells = runner.plan_cells(profile, methods, benchmarks=args.benchmark,
                               datasets=args.dataset, seeds=args.seeds, has_times=has_times)
     cells += plan_proxy_cells(profile, methods, benchmarks=args.benchmark,
-                              datasets=args.dataset, device=_device(args.device))
+                              datasets=args.dataset, device=_device(args.device), warn=_warn)
+    minutes = args.proxy_minutes if args.proxy_minutes is not None else (
+        profile.get("proxies") or {}).get("minutes")
+    if minutes is not None and minutes < 0:
+        raise ConfigError(f"--proxy-minutes {minutes}: give 0 (no limit) or a positive number")
     if not cells:
         raise ConfigError("nothing to run: no cell matches the methods/benchmark/dataset "
                           "filters in this profile")
     print(f"[harness] profile '{profile['name']}': {len(cells)} cells "
           f"({len(methods)} methods) -> store {store.path}", file=sys.stderr)
     summary = runner.execute(cells, store, reg, jobs=args.jobs,
-                             progress=not args.quiet)
+                             progress=not args.quiet, proxy_minutes=minutes or None)
     print(f"ran {summary.ran} cells, skipped {summary.skipped} already stored, "
           f"{len(summary.failed)} failed; store: {store.path}")
+    _print_sweep(summary, minutes)
     for f in summary.failed:
         _warn(f"cell failed: {f}")
     if args.out or args.all:
@@ -105,6 +110,24 @@ def cmd_run(args: argparse.Namespace) -> int:
               f"{len(res['figures'])} figures")
     store.close()
     return 3 if (summary.failed or errors) else 0
+
+
+def _print_sweep(summary, minutes: float | None) -> None:
+    """How far the proxy sweep is, and how to finish it."""
+    rep = summary.sweep
+    if rep is None or not rep.progress:
+        return
+    parts = [f"{b}/{d}{'' if s == 0 else f' seed {s}'} {k}/{n}"
+             for (b, d, s, *_), (k, n) in rep.progress.items()]
+    left = sum(n - k for k, n in rep.progress.values())
+    print("proxy sweep: archs scored " + ", ".join(parts))
+    if left:
+        rate = rep.seconds / rep.scored_now if rep.scored_now else None
+        eta = f" (about {left * rate / 60:.0f} more minutes at this run's rate)" if rate else ""
+        print(f"proxy sweep stopped at its {minutes:g}-minute time box with {left} archs to "
+              f"go{eta}; {summary.partial} proxy cells were stored on the archs scored so "
+              "far. Run the same command again to continue (scores are cached), or add "
+              "--proxy-minutes 0 to finish in one go.")
 
 
 def _device(name: str) -> str:
@@ -268,6 +291,9 @@ def add_parsers(sub, parser_class) -> None:
     x.add_argument("--out", help="leaderboard folder (default with --all: ./leaderboard)")
     x.add_argument("--jobs", type=int, default=1, help="local worker processes")
     x.add_argument("--device", default="cpu", help="cpu (default) or cuda[:N] for torch methods")
+    x.add_argument("--proxy-minutes", type=float, metavar="M",
+                   help="time box of this run's proxy sweep (default: the profile's; 0: no "
+                        "limit). Scores are cached, so the next run continues the sweep")
     x.add_argument("--quiet", action="store_true", help="no progress bar")
     x.set_defaults(func=cmd_run)
 

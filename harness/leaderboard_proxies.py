@@ -11,7 +11,35 @@ from typing import Any
 import numpy as np
 
 DATASETS = ("cifar10", "cifar100", "ImageNet16-120")
+BENCHMARKS = ("nb201", "nb101", "tnb101-micro", "tnb101-macro")
 TOL = 0.05
+
+
+def _n(row: dict) -> int:
+    """Archs a row was evaluated on (scored ones; NaN scores included)."""
+    r = row["result"]
+    return int(r.get("archs_scored") or r.get("test", {}).get("n") or 0)
+
+
+def latest(rows: list[dict], kind: str) -> dict[tuple[str, str, str], dict]:
+    """{(benchmark, dataset, method): row} of one kind, keeping the row on the most archs
+    (a time-boxed sweep stores a row each run as it scores more of its sample)."""
+    out: dict[tuple[str, str, str], dict] = {}
+    for r in rows:
+        if r["kind"] != kind:
+            continue
+        k = (r["benchmark"], r["dataset"], r["method"])
+        if k not in out or _n(r) > _n(out[k]):
+            out[k] = r
+    return out
+
+
+def _order(keys) -> list[tuple[str, str]]:
+    def rank(bd):
+        b, d = bd
+        return (BENCHMARKS.index(b) if b in BENCHMARKS else 99,
+                DATASETS.index(d) if d in DATASETS else 9, d)
+    return sorted({(b, d) for b, d, _ in keys}, key=rank)
 
 
 def _ci(c: dict, key: str) -> str:
@@ -33,7 +61,7 @@ def comparable(row: dict) -> tuple[bool, str]:
     """Whether our number can be compared with a paper's (same images and task)."""
     note = row["result"].get("images", "")
     if row["kind"] == "proxy-published":
-        return True, "published scores on 9,445 nets (archs with unreachable ops excluded)"
+        return True, "published scores"
     if "STAND-IN" in note or "100-way head" in note:
         return False, "not the benchmark's own images"
     return True, ""
@@ -69,18 +97,17 @@ def build_section(rows: list[dict], specs: dict, refs: dict, out: Path) -> dict[
 
     pspec = {s["method"]: s for s in specs.get("proxies", [])
              if str(refs.get(s["ref_id"], {}).get("status", "")).startswith("VERIFIED")}
-    ours = {(r["dataset"], r["method"]): r for r in rows if r["kind"] == "proxy"}
-    pub = {(r["dataset"], r["method"]): r for r in rows if r["kind"] == "proxy-published"}
-    methods = sorted({m for _, m in (*ours, *pub)})
+    ours, pub = latest(rows, "proxy"), latest(rows, "proxy-published")
     md: list[str] = []
     hp: list[str] = []
     data: dict[str, Any] = {}
     figures: list[str] = []
-    for ds in [d for d in DATASETS if any(k[0] == d for k in (*ours, *pub))]:
+    for bench, ds in _order((*ours, *pub)):
+        methods = sorted({m for b, d, m in (*ours, *pub) if (b, d) == (bench, ds)})
         table = []
         for m in methods:
-            o, p = ours.get((ds, m)), pub.get((ds, m))
-            sp = pspec.get(m, {})
+            o, p = ours.get((bench, ds, m)), pub.get((bench, ds, m))
+            sp = pspec.get(m, {}) if bench == "nb201" else {}
             orig = parse_pm(sp["original_spearman"][ds])[0] if sp.get(
                 "original_spearman", {}).get(ds) else None
             survey = float(sp["survey"]) if sp.get("survey") else None
@@ -95,11 +122,13 @@ def build_section(rows: list[dict], specs: dict, refs: dict, out: Path) -> dict[
                 "ours τ test [95% CI]": _ci(ro["test"], "kendall") if ro else "—",
                 "ours ρ valid": f"{ro['valid']['spearman']:.3f}" if ro and ro["valid"].get(
                     "spearman") is not None and np.isfinite(ro["valid"]["spearman"]) else "—",
-                "n / NaN": f"{ro['test']['n']} / {ro['test']['nan']}" if ro else "—",
+                "n / NaN (of sample)": (f"{ro['test']['n']} / {ro['test']['nan']} (of "
+                                        f"{ro.get('archs_sampled', ro['test']['n'])})")
+                if ro else "—",
                 "s/arch": f"{ro['median_seconds']:.3f}" if ro and ro.get("median_seconds")
                 is not None else "—",
                 "ours vs published scores": agree or "—",
-                "published ρ / τ (NB-Suite-Zero)": (
+                "published ρ / τ": (
                     f"{p['result']['test']['spearman']:.3f} / {p['result']['test']['kendall']:.3f}"
                     f" (n={p['result']['test']['n']})") if p else "—",
                 "original ρ": f"{orig:.3f}" if orig is not None else "—",
@@ -108,28 +137,59 @@ def build_section(rows: list[dict], specs: dict, refs: dict, out: Path) -> dict[
                 "verdict (published vs original)": verdict_original(p, orig) if p else "—",
                 "survey check": verdict_survey(p or o, survey) if (p or o) else "",
             })
-        images = sorted({r["result"].get("images", "") for r in ours.values()
-                         if r["dataset"] == ds and r["result"].get("images")})
-        ours_text = (f"Ours: networks at initialisation, batch 64, one seed, a sample "
-                     f"stratified over accuracy; images: {'; '.join(images)}." if images else
-                     "Ours: not run on this dataset by this profile (no images of it here).")
-        caption = (f"Table 3 regenerated on NB201 {ds}: rank correlation of each proxy with "
-                   f"the table's test accuracy (95% percentile-bootstrap intervals). {ours_text}"
-                   " Published: "
-                   "NAS-Bench-Suite-Zero's scores. 'original ρ' is the original paper's "
-                   "Spearman on all 15,625 archs (reference file, VERIFIED rows only); the "
-                   "survey prints its values as Kendall τ.")
-        data[ds] = table
-        md += [f"### Zero-cost proxies on NB201 {ds} (survey Table 3)", "", caption, "",
+        if bench != "nb201":  # no survey or original values for these benchmarks
+            for t in table:
+                for k in ("original ρ", "survey (labelled τ)", "verdict (ours vs original)",
+                          "verdict (published vs original)", "survey check"):
+                    t.pop(k)
+        mine = [r for (b, d, _), r in ours.items() if (b, d) == (bench, ds)]
+        images = sorted({r["result"].get("images", "") for r in mine
+                         if r["result"].get("images")})
+        partial = [r for r in mine if r["result"].get("complete") is False]
+        sweep = (f" The sweep is not finished: {min(_n(r) for r in partial)} to "
+                 f"{max(_n(r) for r in partial)} of the {partial[0]['result']['archs_sampled']}"
+                 " sampled archs are scored so far (each run of the profile continues it)."
+                 if partial else "")
+        batch = sorted({r["config"].get("batch_size") for r in mine if r.get("config")} -
+                       {None})
+        ours_text = (f"Ours: networks at initialisation, batch {', '.join(map(str, batch))}, "
+                     f"one seed, a sample stratified over accuracy; inputs: "
+                     f"{'; '.join(images)}.{sweep}" if mine else
+                     "Ours: not run on this dataset by this profile.")
+        metric = "test accuracy" if bench in ("nb201", "nb101") else \
+            "test metric (best over epochs)"
+        pub_src = ("NAS-Bench-Suite-Zero's scores" if bench == "nb201" else
+                   "NASLib's published scores (NAS-Bench-Suite-Zero)")
+        title = (f"Zero-cost proxies on NB201 {ds} (survey Table 3)" if bench == "nb201"
+                 else f"Zero-cost proxies on {bench} {ds}")
+        caption = (f"{title}: rank correlation of each proxy with the table's {metric} "
+                   f"(95% percentile-bootstrap intervals). {ours_text} Published: {pub_src}.")
+        if bench == "nb201":
+            caption += (" 'original ρ' is the original paper's Spearman on all 15,625 archs "
+                        "(reference file, VERIFIED rows only); the survey prints its values "
+                        "as Kendall τ.")
+        data[ds if bench == "nb201" else f"{bench}/{ds}"] = table
+        md += [f"### {title}", "", caption, "",
                tabulate(table, headers="keys", tablefmt="github"), ""]
-        hp += [f"<h3>Zero-cost proxies on NB201 {html.escape(ds)} (survey Table 3)</h3>"
-               f"<p>{html.escape(caption)}</p>", tabulate(table, headers="keys",
-                                                          tablefmt="html")]
-        fig = _figure_3c(ds, ours, pub, out)
+        hp += [f"<h3>{html.escape(title)}</h3><p>{html.escape(caption)}</p>",
+               tabulate(table, headers="keys", tablefmt="html")]
+        if bench == "nb201":
+            fig = _figure_3c(ds, {(d, m): r for (b, d, m), r in ours.items() if b == bench},
+                             {(d, m): r for (b, d, m), r in pub.items() if b == bench}, out)
+            if fig:
+                figures.append(fig)
+                md += [f"![Figure 3c {ds}]({fig})", ""]
+                hp.append(f'<img src="{html.escape(fig)}" width="720" alt="figure 3c">')
+    for bench in [b for b in BENCHMARKS if b.startswith("tnb101")]:
+        fig = _task_heatmap(bench, ours, pub, out)
         if fig:
             figures.append(fig)
-            md += [f"![Figure 3c {ds}]({fig})", ""]
-            hp.append(f'<img src="{html.escape(fig)}" width="720" alt="figure 3c">')
+            md += [f"### Proxy rankings across {bench} tasks", "",
+                   "Spearman ρ of each proxy with each task's test metric; rankings change "
+                   "across tasks (published scores; ours where data-free proxies ran).", "",
+                   f"![{bench} tasks]({fig})", ""]
+            hp.append(f"<h3>Proxy rankings across {html.escape(bench)} tasks</h3>"
+                      f'<img src="{html.escape(fig)}" width="720" alt="tasks heatmap">')
     unver = [f"{s['method']} [ref {s['ref_id']}: UNVERIFIED]" for s in
              specs.get("unverified_proxies", [])]
     if unver and md:
@@ -177,6 +237,43 @@ def _figure_3c(ds: str, ours: dict, pub: dict, out: Path) -> str | None:
     fig.suptitle(f"Proxy gap on NB201 {ds} (Figure 3c)")
     fig.tight_layout()
     name = f"figures/proxy_gap_{ds}.png"
+    fig.savefig(out / name)
+    plt.close(fig)
+    return name
+
+
+def _task_heatmap(bench: str, ours: dict, pub: dict, out: Path) -> str | None:
+    """Proxies x tasks heatmap of Spearman rho on one TNB101 space."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cells = {}
+    for src, tag in ((pub, ""), (ours, " (ours)")):
+        for (b, d, m), r in src.items():
+            v = r["result"].get("test", {}).get("spearman")
+            if b == bench and v is not None and np.isfinite(v):
+                cells[(m + tag, d)] = v
+    if not cells:
+        return None
+    rows_ = sorted({m for m, _ in cells})
+    cols = sorted({d for _, d in cells})
+    grid = np.full((len(rows_), len(cols)), np.nan)
+    for (m, d), v in cells.items():
+        grid[rows_.index(m), cols.index(d)] = v
+    fig, ax = plt.subplots(figsize=(1.2 * len(cols) + 3, 0.4 * len(rows_) + 1.8), dpi=100)
+    im = ax.imshow(grid, cmap="RdBu_r", vmin=-1, vmax=1, aspect="auto")
+    ax.set_xticks(range(len(cols)), cols, rotation=30, ha="right", fontsize=8)
+    ax.set_yticks(range(len(rows_)), rows_, fontsize=8)
+    for i in range(len(rows_)):
+        for j in range(len(cols)):
+            if np.isfinite(grid[i, j]):
+                ax.text(j, i, f"{grid[i, j]:.2f}", ha="center", va="center", fontsize=7)
+    fig.colorbar(im, ax=ax, label="Spearman ρ vs test metric")
+    ax.set_title(f"Zero-cost proxies across {bench} tasks")
+    fig.tight_layout()
+    name = f"figures/proxy_tasks_{bench}.png"
     fig.savefig(out / name)
     plt.close(fig)
     return name

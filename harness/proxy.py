@@ -59,14 +59,13 @@ class ScoreCache:
         self.con.execute("PRAGMA journal_mode=WAL")
         self.con.execute(SCORE_SCHEMA)
 
-    def get(self, key: dict, archs: np.ndarray) -> dict[int, tuple[float, float]]:
+    def get(self, key: dict) -> dict[int, tuple[float, float]]:
+        """{arch: (score or NaN, seconds)} of every cached arch under ``key``."""
         cols = list(key)
         rows = self.con.execute(
             "SELECT arch, score, seconds FROM proxy_scores WHERE "
             + " AND ".join(f"{c}=?" for c in cols), [key[c] for c in cols]).fetchall()
-        want = set(int(a) for a in archs)
-        return {int(a): (np.nan if s is None else float(s), float(t)) for a, s, t in rows
-                if int(a) in want}
+        return {int(a): (np.nan if s is None else float(s), float(t)) for a, s, t in rows}
 
     def put(self, key: dict, arch: int, score: float, seconds: float) -> None:
         vals = dict(key, arch=int(arch), score=None if not math.isfinite(score) else score,
@@ -137,64 +136,122 @@ class ScoreSweep:
     seconds: np.ndarray
 
 
+def unavailable(proxy_cls, bench, dataset: str) -> str | None:
+    """Why a proxy cannot run on ``bench``/``dataset`` here (None: it can)."""
+    if proxy_cls.needs_model and bench._model_builder is None:
+        return f"{bench.name} defines no network"
+    if proxy_cls.needs_cost and proxy_cls.needs_cost not in bench.h5.costs(dataset):
+        return f"the {bench.name} table has no '{proxy_cls.needs_cost}' cost"
+    if proxy_cls.needs_images:
+        from adapters.images import images_for
+        from harness.errors import DataMissingError
+
+        try:
+            images_for(dataset, benchmark=bench.name)
+        except DataMissingError as exc:
+            return str(exc)
+    return None
+
+
+class ArchScorer:
+    """Scores archs with one proxy on one (benchmark, dataset, seed), one arch at a time,
+    through the cache: the minibatch is drawn once, so every arch sees the same images."""
+
+    def __init__(self, proxy_cls, name: str, bench, dataset: str, *, experiment_seed: int,
+                 seed: int, batch_size: int, device: str, cache: ScoreCache | None = None):
+        import torch
+
+        from adapters.images import images_for
+
+        self.cls, self.bench, self.dataset = proxy_cls, bench, dataset
+        self.experiment_seed, self.seed, self.device = experiment_seed, seed, device
+        images = images_for(dataset, benchmark=bench.name) if proxy_cls.needs_images \
+            else None
+        self.key = {"benchmark": bench.name, "data_sha256": bench.content_sha256,
+                    "dataset": dataset, "proxy": name, "proxy_version": proxy_cls.version,
+                    "seed": seed, "batch_size": batch_size, "device": device,
+                    "images": images.name if images else "none"}
+        self.cache = cache
+        self.have = cache.get(self.key) if cache is not None else {}
+        self.batch = None
+        if images is not None:
+            x, y = images.batch(generator(cell_seed_sequence(
+                experiment_seed, "minibatch", bench.name, dataset, seed)), batch_size)
+            self.batch = (torch.from_numpy(x).to(device), torch.from_numpy(y).to(device))
+        elif proxy_cls.needs_model:  # data-free proxies still need the input shape
+            self.batch = (torch.zeros((batch_size, 3, *bench.input_size(dataset)),
+                                      device=device), None)
+        self.num_classes = bench.num_classes(dataset)
+        self.cost_ds = dataset if dataset in bench.datasets else bench.datasets[0]
+        self.proxy = proxy_cls()
+
+    def _cost(self, arch: int, name: str) -> float:
+        if name not in self.bench.h5.costs(self.cost_ds):
+            return float("nan")
+        return float(self.bench.cost([arch], name, self.cost_ds)[0])
+
+    def _params(self, arch: int) -> float:
+        """From the table, else counted on a meta-device network (TNB101 shared tables)."""
+        p = self._cost(arch, "params")
+        if math.isfinite(p):
+            return p
+        import torch
+
+        with torch.device("meta"):
+            model = self.bench.build_model([arch], self.dataset)
+        return float(sum(t.numel() for t in model.parameters()))
+
+    def cached(self, arch: int) -> bool:
+        return int(arch) in self.have
+
+    def score(self, arch: int) -> tuple[float, float]:
+        """(score or NaN, seconds) of ``arch``, computed and cached on first request."""
+        import torch
+
+        from harness.seeds import torch_generator
+
+        a = int(arch)
+        if a in self.have:
+            return self.have[a]
+        seq = cell_seed_sequence(self.experiment_seed, f"init:{a}", self.bench.name,
+                                 self.dataset, self.seed)
+        t0 = time.perf_counter()
+        model = build_network(self.bench, a, self.dataset, seq, self.device) \
+            if self.cls.needs_model else None
+        ctx = ProxyContext(
+            model=model, inputs=self.batch[0] if self.batch else None,
+            targets=self.batch[1] if self.batch else None, num_classes=self.num_classes,
+            encoding=self.bench.encode([a])[0], params=self._params(a),
+            flops=self._cost(a, "flops"),
+            generator=torch_generator(seq.spawn(1)[0], device="cpu"), device=self.device)
+        try:
+            with warnings.catch_warnings():  # NaN/inf outcomes are recorded and counted
+                warnings.simplefilter("ignore")
+                s = float(self.proxy._score(ctx))
+        except (FloatingPointError, ZeroDivisionError, np.linalg.LinAlgError,
+                RuntimeError) as exc:
+            if "out of memory" in str(exc).lower():
+                raise
+            s = float("nan")
+        if self.device.startswith("cuda"):
+            torch.cuda.synchronize()
+        out = (s if math.isfinite(s) else np.nan, time.perf_counter() - t0)
+        self.have[a] = out
+        if self.cache is not None:
+            self.cache.put(self.key, a, out[0], out[1])
+        return out
+
+
 def score_archs(proxy_cls, name: str, bench, dataset: str, archs: np.ndarray, *,
                 experiment_seed: int, seed: int, batch_size: int, device: str,
                 cache: ScoreCache | None = None, progress=None) -> ScoreSweep:
     """Score ``archs`` with a proxy (cached per arch); the harness owns init and data."""
-    import torch
-
-    from adapters.images import images_for
-
-    images = images_for(dataset) if proxy_cls.needs_model else None
-    key = {"benchmark": bench.name, "data_sha256": bench.content_sha256, "dataset": dataset,
-           "proxy": name, "proxy_version": proxy_cls.version, "seed": seed,
-           "batch_size": batch_size, "device": device,
-           "images": images.name if images else "none"}
-    have = cache.get(key, archs) if cache is not None else {}
-    batch = None
-    if images is not None:
-        x, y = images.batch(generator(cell_seed_sequence(
-            experiment_seed, "minibatch", bench.name, dataset, seed)), batch_size)
-        batch = (torch.from_numpy(x).to(device), torch.from_numpy(y).to(device))
-    proxy = proxy_cls()
-    ncls = {"cifar10": 10, "cifar10-valid": 10, "cifar100": 100, "ImageNet16-120": 120}.get(
-        dataset, 10)
+    scorer = ArchScorer(proxy_cls, name, bench, dataset, experiment_seed=experiment_seed,
+                        seed=seed, batch_size=batch_size, device=device, cache=cache)
     scores = np.full(len(archs), np.nan)
     secs = np.zeros(len(archs))
-    cost_ds = dataset if dataset in bench.datasets else bench.datasets[0]
     for i, a in enumerate(archs):
-        a = int(a)
-        if a in have:
-            scores[i], secs[i] = have[a]
-        else:
-            seq = cell_seed_sequence(experiment_seed, f"init:{a}", bench.name, dataset, seed)
-            t0 = time.perf_counter()
-            model = build_network(bench, a, dataset, seq, device) if proxy_cls.needs_model \
-                else None
-            from harness.seeds import torch_generator
-
-            ctx = ProxyContext(
-                model=model, inputs=batch[0] if batch else None,
-                targets=batch[1] if batch else None, num_classes=ncls,
-                encoding=bench.encode([a])[0],
-                params=float(bench.cost([a], "params", cost_ds)[0]),
-                flops=float(bench.cost([a], "flops", cost_ds)[0]),
-                generator=torch_generator(seq.spawn(1)[0], device="cpu"), device=device)
-            try:
-                with warnings.catch_warnings():  # NaN/inf outcomes are recorded and counted
-                    warnings.simplefilter("ignore")
-                    s = float(proxy._score(ctx))
-            except (FloatingPointError, ZeroDivisionError, np.linalg.LinAlgError,
-                    RuntimeError) as exc:
-                if "out of memory" in str(exc).lower():
-                    raise
-                s = float("nan")
-            if device.startswith("cuda"):
-                torch.cuda.synchronize()
-            secs[i] = time.perf_counter() - t0
-            scores[i] = s if math.isfinite(s) else np.nan
-            if cache is not None:
-                cache.put(key, a, scores[i], secs[i])
+        scores[i], secs[i] = scorer.score(int(a))
         if progress is not None:
             progress(1)
     return ScoreSweep(np.asarray(archs), scores, secs)
@@ -223,7 +280,8 @@ def correlations(score: np.ndarray, acc: np.ndarray, rng: np.random.Generator,
     for b in range(n_boot):
         idx = rng.integers(0, n, n)
         x, y = rankdata(rs[idx]), rankdata(ra[idx])
-        boots_rho.append(np.corrcoef(x, y)[0, 1])
+        with np.errstate(invalid="ignore", divide="ignore"):  # a constant resample: NaN
+            boots_rho.append(np.corrcoef(x, y)[0, 1])
         if b < n_tau:
             boots_tau.append(kendalltau(s[idx], a[idx]).statistic)
     out["spearman_ci"] = [float(np.nanpercentile(boots_rho, 2.5)),
@@ -252,6 +310,8 @@ PUBLISHED = {
                        "zc-suite-zero/nb201_ImageNet16-120_valid_nets.csv"),
 }
 NASLIB_JSON = "zc-naslib/zc_nasbench201@1bdbd960.json"
+#: NASLib's published TransNAS-Bench-101 scores (~700 archs per task and space)
+NASLIB_TNB_JSON = "zc-naslib/zc_transbench101_{space}@e5a821c2.json"
 #: our proxy name -> the column name in NAS-Bench-Suite-Zero
 PUBLISHED_NAME = {"params": "params", "flops": "flops", "grad_norm": "grad_norm",
                   "snip": "snip", "grasp": "grasp", "fisher": "fisher", "synflow": "synflow",
@@ -264,10 +324,27 @@ def published_scores(bench, dataset: str, root: Path) -> dict[str, dict[int, flo
     import csv
     import json
 
+    out: dict[str, dict[int, float]] = {}
+    if bench.name.startswith("tnb101-"):
+        from adapters.tnb101 import arch_string
+
+        space_name = bench.name.split("-", 1)[1]
+        path = root / NASLIB_TNB_JSON.format(space=space_name)
+        if not path.exists():
+            return None
+        data = json.loads(path.read_text()).get(dataset) or {}
+        for net, rec in data.items():
+            code = arch_string(space_name, [int(x) for x in net.strip("()").split(",")])
+            a = int(bench.index([code])[0])
+            for ours, col in PUBLISHED_NAME.items():
+                if isinstance(rec.get(col), dict) and rec[col].get("score") is not None:
+                    out.setdefault(ours, {})[a] = float(rec[col]["score"])
+        return out or None
+    if bench.name != "nb201":
+        return None
     from adapters.nb201 import naslib_net_to_ops
 
     space = bench.space
-    out: dict[str, dict[int, float]] = {}
     if dataset in PUBLISHED and (root / PUBLISHED[dataset][0]).exists():
         with open(root / PUBLISHED[dataset][0], newline="") as fh:
             for row in csv.DictReader(fh):

@@ -5,14 +5,16 @@ Table 3 from NAS-Bench-Suite-Zero's scores."""
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
 from harness import config
 from harness.api import Proxy, ProxyEnsemble
+from harness.errors import HarnessError
 from harness.proxy import (
+    ArchScorer,
     ScoreCache,
     correlations,
     published_scores,
@@ -35,12 +37,21 @@ class ProxyCell:
     device: str
     experiment_seed: int
     published: bool = False  # True: correlate NAS-Bench-Suite-Zero's scores, not ours
+    #: archs of the sample scored so far when a time-boxed sweep stopped early (None: all)
+    scored: int | None = None
 
     @property
     def budget_key(self) -> str:
         if self.published:
             return "published"
-        return f"archs={self.archs},batch={self.batch_size},device={self.device}"
+        n = self.archs if self.scored is None else f"{self.scored}/{self.archs}"
+        return f"archs={n},batch={self.batch_size},device={self.device}"
+
+    @property
+    def group(self) -> tuple:
+        """Cells that share a sample, a minibatch and network initialisations."""
+        return (self.benchmark, self.dataset, self.seed, self.archs, self.batch_size,
+                self.device, self.experiment_seed)
 
     def key(self, method_version: str, data_sha: str) -> tuple:
         return (self.method, method_version, self.benchmark, data_sha, self.dataset,
@@ -101,27 +112,135 @@ def _ensemble_result(cls, feats: np.ndarray, archs: np.ndarray, acc: dict, cell:
                       "acc": acc["test"][ev].round(4).tolist()}}
 
 
-def run_proxy_cell(cls, cell: ProxyCell, bench, registry, cache: ScoreCache,
-                   progress=None) -> dict[str, Any]:
-    """One proxy (or ensemble) on one dataset and seed -> a result row."""
-    started, t0 = _now(), time.perf_counter()
+def sample_order(bench, cell: ProxyCell) -> np.ndarray:
+    """The cell's arch sample (stratified over accuracy) in the order a sweep scores it: a
+    random permutation, so the archs scored before a time box ends are a random subsample
+    of the stratified sample."""
     stream = cell_seed_sequence(cell.experiment_seed, "archs", cell.benchmark, cell.dataset,
                                 cell.seed)
+    archs = stratified_archs(bench, cell.dataset, cell.archs, stream)
+    perm = generator(cell_seed_sequence(cell.experiment_seed, "sweep-order", cell.benchmark,
+                                        cell.dataset, cell.seed)).permutation(len(archs))
+    return archs[perm]
+
+
+def _scorer(registry, name: str, bench, cell: ProxyCell, cache) -> ArchScorer:
+    return ArchScorer(registry.get(name), name, bench, cell.dataset,
+                      experiment_seed=cell.experiment_seed, seed=cell.seed,
+                      batch_size=cell.batch_size, device=cell.device, cache=cache)
+
+
+def needed_proxies(cls, name: str) -> list[str]:
+    return list(cls.members) if issubclass(cls, ProxyEnsemble) else [name]
+
+
+@dataclass
+class SweepReport:
+    """How far a sweep got: {(benchmark, dataset, seed): (scored, target)}, and failures."""
+
+    progress: dict[tuple, tuple[int, int]]
+    failed: dict[tuple, str]
+    seconds: float
+    stopped_early: bool
+    scored_now: int = 0  # archs scored by this sweep (the others came from the cache)
+
+
+def sweep(cells: list[ProxyCell], bench_of, registry, cache: ScoreCache, *,
+          deadline: float | None = None, bar=None) -> SweepReport:
+    """Score every arch of every own (non-published) cell's sample with every proxy the
+    cells need, arch by arch and round-robin over (benchmark, dataset, seed), until done or
+    until ``deadline`` (``time.monotonic()``); all scores go to the cache at once, so a
+    killed or time-boxed sweep resumes where it stopped."""
+    t0 = time.monotonic()
+    groups: dict[tuple, dict[str, Any]] = {}
+    failed: dict[tuple, str] = {}
+    for c in cells:
+        if c.published:
+            continue
+        g = groups.setdefault(c.group, {"cell": c, "names": []})
+        for n in needed_proxies(registry.get(c.method), c.method):
+            if n not in g["names"]:
+                g["names"].append(n)
+    live = []
+    for key, g in groups.items():
+        c = g["cell"]
+        bench = bench_of(c.benchmark)
+        try:
+            g["scorers"] = [_scorer(registry, n, bench, c, cache) for n in g["names"]]
+        except HarnessError as exc:
+            failed[key] = str(exc)
+            continue
+        g["order"], g["ptr"] = sample_order(bench, c), 0
+        live.append(g)
+    if bar is not None:
+        bar.reset(total=sum(len(g["order"]) for g in live))
+    stopped, n_new = False, 0
+    while live and not stopped:
+        # the group with the smallest fraction of its sample done goes next, so every
+        # (benchmark, dataset) advances in proportion when a time box ends the sweep
+        g = min(live, key=lambda g: g["ptr"] / len(g["order"]))
+        order, c = g["order"], g["cell"]
+        if all(s.cached(order[g["ptr"]]) for s in g["scorers"]):
+            g["ptr"] += 1
+        else:
+            a = int(order[g["ptr"]])
+            for s in g["scorers"]:
+                if bar is not None:
+                    bar.set_postfix_str(f"{c.benchmark}/{c.dataset} arch {g['ptr'] + 1}/"
+                                        f"{len(order)} {s.key['proxy']}", refresh=False)
+                s.score(a)
+            g["ptr"] += 1
+            n_new += 1
+            stopped = deadline is not None and time.monotonic() > deadline
+        if bar is not None:
+            bar.update(1)
+        if g["ptr"] == len(order):
+            live.remove(g)
+    progress = {}
+    for key, g in groups.items():
+        if "order" in g:
+            done = sum(all(s.cached(a) for s in g["scorers"]) for a in g["order"])
+            progress[key] = (int(done), len(g["order"]))
+    return SweepReport(progress, failed, time.monotonic() - t0, stopped, n_new)
+
+
+def scored_cell(cell: ProxyCell, bench, registry, cache) -> ProxyCell:
+    """``cell`` with ``scored`` set when only part of its sample has cached scores."""
+    if cell.published:
+        return cell
+    names = needed_proxies(registry.get(cell.method), cell.method)
+    scorers = [_scorer(registry, n, bench, cell, cache) for n in names]
+    order = sample_order(bench, cell)
+    done = sum(all(s.cached(a) for s in scorers) for a in order)
+    return cell if done == len(order) else replace(cell, scored=int(done))
+
+
+def run_proxy_cell(cls, cell: ProxyCell, bench, registry, cache: ScoreCache,
+                   progress=None) -> dict[str, Any]:
+    """One proxy (or ensemble) on one dataset and seed -> a result row. With
+    ``cell.scored`` set, it is evaluated on the archs of its sample already scored."""
+    started, t0 = _now(), time.perf_counter()
     boot = generator(cell_seed_sequence(cell.experiment_seed, f"bootstrap:{cell.method}",
                                         cell.benchmark, cell.dataset, cell.seed))
     if cell.published:
         return _published_cell(cls, cell, bench, registry, boot, started, t0)
-    archs = stratified_archs(bench, cell.dataset, cell.archs, stream)
+    archs = sample_order(bench, cell)
+    target = len(archs)
+    if cell.scored is not None:
+        scorers = [_scorer(registry, n, bench, cell, cache)
+                   for n in needed_proxies(cls, cell.method)]
+        archs = np.array([a for a in archs if all(s.cached(a) for s in scorers)],
+                         dtype=np.int64)
+    archs = np.sort(archs)
     acc = _accuracies(bench, cell.dataset, archs)
-    result: dict[str, Any] = {"archs_sampled": len(archs), "sampling": "stratified by "
-                              "reported accuracy"}
+    result: dict[str, Any] = {"archs_sampled": target, "archs_scored": len(archs),
+                              "complete": len(archs) == target,
+                              "sampling": "stratified by reported accuracy"}
     if issubclass(cls, ProxyEnsemble):
         feats = member_features(registry, cls.members, bench, cell, archs, cache)
         result.update(_ensemble_result(cls, feats, archs, acc, cell, boot),
                       members=list(cls.members), median_seconds=None)
-        from adapters.images import images_for
-
-        result["images"] = images_for(cell.dataset).describe
+        result["images"] = _images_note(bench, cell.dataset, cls.members, registry)
         return _row(cell, cls, bench, result, started, time.perf_counter() - t0)
     sw = score_archs(cls, cell.method, bench, cell.dataset, archs,
                      experiment_seed=cell.experiment_seed, seed=cell.seed,
@@ -133,10 +252,7 @@ def run_proxy_cell(cls, cell: ProxyCell, bench, registry, cache: ScoreCache,
     result["ranks"] = {"archs": archs.tolist(),
                        "score": rank_normalise(sw.scores).round(5).tolist(),
                        "acc": acc["test"].round(4).tolist()}
-    if cls.needs_model:
-        from adapters.images import images_for
-
-        result["images"] = images_for(cell.dataset).describe
+    result["images"] = _images_note(bench, cell.dataset, [cell.method], registry)
     pub = available_published(bench, cell.dataset)
     if cell.method in pub:
         theirs = pub[cell.method]
@@ -149,6 +265,17 @@ def run_proxy_cell(cls, cell: ProxyCell, bench, registry, cache: ScoreCache,
                                               rtol=1e-5, atol=1e-6))
             result["agreement"] = agree
     return _row(cell, cls, bench, result, started, time.perf_counter() - t0)
+
+
+def _images_note(bench, dataset: str, names, registry) -> str:
+    """Which images the scores saw, for the table's caption."""
+    from adapters.images import images_for
+
+    if any(registry.get(n).needs_images for n in names):
+        return images_for(dataset, benchmark=bench.name).describe
+    if any(registry.get(n).needs_model for n in names):
+        return "data-free (all-ones or Gaussian inputs)"
+    return ""
 
 
 def _units(name: str, v: np.ndarray) -> np.ndarray:
@@ -197,15 +324,25 @@ def available_published(bench, dataset: str) -> dict:
     key = (bench.name, bench.content_sha256, dataset)
     if key not in _PUBLISHED_CACHE:
         root = config.data_root()
-        pub = None
-        if root is not None and bench.name == "nb201":
-            pub = published_scores(bench, dataset, root)
+        pub = published_scores(bench, dataset, root) if root is not None else None
         _PUBLISHED_CACHE[key] = pub or {}
     return _PUBLISHED_CACHE[key]
 
 
+def per_benchmark(sec: dict, key: str, benchmark: str, default: int | None = None) -> int:
+    """A setting of a profile's proxy section (``archs``, ``batch_size``) for
+    ``benchmark``: one int for every benchmark, or {benchmark: int}."""
+    n = sec.get(key, default)
+    return int(n[benchmark]) if isinstance(n, dict) else int(n)
+
+
 def plan_proxy_cells(profile: dict, methods: dict[str, type], *, benchmarks=None,
-                     datasets=None, seeds=None, device: str = "cpu") -> list[ProxyCell]:
+                     datasets=None, seeds=None, device: str = "cpu", warn=None
+                     ) -> list[ProxyCell]:
+    """Proxy cells of a profile: ours (every proxy and ensemble that can run on the
+    benchmark here; the others are reported once through ``warn``) and the published ones."""
+    from harness.proxy import unavailable
+
     sec = profile.get("proxies")
     cells: list[ProxyCell] = []
     if not sec:
@@ -218,12 +355,22 @@ def plan_proxy_cells(profile: dict, methods: dict[str, type], *, benchmarks=None
     pairs = [(b, d, True) for b, d in selected(sec, benchmarks, datasets)]
     pairs += [(b, d, False) for b, d in selected(
         {"benchmarks": sec.get("published_only", {})}, benchmarks, datasets)]
+    skipped: dict[str, list[str]] = {}
     for bname, ds, ours in pairs:
+        bench = _get_bench(bname) if ours else None
+        why = {n: unavailable(c, bench, ds) for n, c in proxies.items()} if ours else {}
         for group in (proxies, ensembles) if ours else ():  # ensembles last (cached scores)
-            for name in group:
+            for name, cls in group.items():
+                reason = why.get(name) or next(
+                    (f"member {m}: {why[m]}" for m in getattr(cls, "members", ())
+                     if why.get(m)), None)
+                if reason:
+                    skipped.setdefault(reason, []).append(f"{name} on {bname}/{ds}")
+                    continue
                 for s in range(seeds if seeds is not None else sec.get("seeds", 1)):
-                    cells.append(ProxyCell(name, bname, ds, s, sec["archs"],
-                                           sec.get("batch_size", 64), device,
+                    cells.append(ProxyCell(name, bname, ds, s,
+                                           per_benchmark(sec, "archs", bname),
+                                           per_benchmark(sec, "batch_size", bname, 64), device,
                                            profile["experiment_seed"]))
         pub = (available_published(_get_bench(bname), ds) if sec.get("published", True)
                else {})
@@ -233,4 +380,7 @@ def plan_proxy_cells(profile: dict, methods: dict[str, type], *, benchmarks=None
                            if sum(m in pub for m in c.members) >= 2]):
                 cells.append(ProxyCell(name, bname, ds, 0, 0, 0, "none",
                                        profile["experiment_seed"], published=True))
+    if warn is not None:
+        for reason, what in skipped.items():
+            warn(f"not run ({len(what)} cells, e.g. {what[0]}): {reason}")
     return cells

@@ -67,8 +67,25 @@ def _validate_profile(prof: Any, where: str) -> None:
         raise bad("'experiment_seed' must be an integer")
     px = prof.get("proxies")
     if px is not None:
-        if not isinstance(px, dict) or not isinstance(px.get("archs"), int) or px["archs"] < 3:
-            raise bad("'proxies.archs' must be an integer >= 3")
+        if not isinstance(px, dict):
+            raise bad("'proxies' must be an object")
+        archs = px.get("archs")
+        sizes = list(archs.values()) if isinstance(archs, dict) else [archs]
+        if not sizes or not all(isinstance(n, int) and n >= 3 for n in sizes):
+            raise bad("'proxies.archs' must be an integer >= 3 or map each benchmark to one")
+        for key in ("archs", "batch_size"):
+            v = px.get(key)
+            if isinstance(v, dict) and set(px.get("benchmarks", {})) - set(v):
+                raise bad(f"'proxies.{key}' has no value for "
+                          f"{sorted(set(px.get('benchmarks', {})) - set(v))}")
+        bs = px.get("batch_size", 64)
+        if not all(isinstance(n, int) and n >= 2 for n in
+                   (bs.values() if isinstance(bs, dict) else [bs])):
+            raise bad("'proxies.batch_size' must be an integer >= 2 or map each benchmark "
+                      "to one")
+        m = px.get("minutes")
+        if m is not None and (isinstance(m, bool) or not isinstance(m, (int, float)) or m < 0):
+            raise bad("'proxies.minutes' must be a number of minutes >= 0 (0: no time box)")
         for key in ("benchmarks", "published_only"):
             if not isinstance(px.get(key, {}), dict):
                 raise bad(f"'proxies.{key}' must map benchmark names to lists of datasets")
@@ -227,13 +244,17 @@ def drop_unavailable(profile: dict[str, Any], warn) -> None:
     from harness import config
 
     root = config.data_root()
-    for sec in ("search", "proxies"):
-        for b in list((profile.get(sec) or {}).get("benchmarks", {})):
+    told = set()
+    for sec, part in (("search", "benchmarks"), ("proxies", "benchmarks"),
+                      ("proxies", "published_only")):
+        for b in list((profile.get(sec) or {}).get(part, {})):
             sp = adapters.spec(b)
             if not sp.shared_present(root) and not adapters.cache_path(b).exists():
-                warn(f"{b} skipped: not converted and not in the data root; run 'python -m "
-                     f"harness data convert {b} --from FILE' with {sp.official_files}")
-                del profile[sec]["benchmarks"][b]
+                if b not in told:
+                    warn(f"{b} skipped: not converted and not in the data root; run 'python "
+                         f"-m harness data convert {b} --from FILE' with {sp.official_files}")
+                    told.add(b)
+                del profile[sec][part][b]
 
 
 def selected(section: dict, benchmarks=None, datasets=None):
@@ -273,11 +294,16 @@ class RunSummary:
     ran: int = 0
     skipped: int = 0
     failed: list[str] | None = None
+    sweep: Any = None  # harness.proxy_runner.SweepReport of the proxy cells
+    partial: int = 0  # proxy cells stored on part of their sample (time box reached)
 
 
-def execute(cells: list, store, registry, *, jobs: int = 1, progress: bool = True
-            ) -> RunSummary:
-    """Run cells not yet stored; insert each row as soon as its cell finishes."""
+def execute(cells: list, store, registry, *, jobs: int = 1, progress: bool = True,
+            proxy_minutes: float | None = None) -> RunSummary:
+    """Run cells not yet stored; insert each row as soon as its cell finishes. Search cells
+    run first; then one proxy sweep scores the proxy cells' arch samples (for at most
+    ``proxy_minutes`` when given; the scores are cached, so the next run continues) and
+    every proxy cell is evaluated on what has been scored."""
     from harness import config
 
     summary = RunSummary(failed=[])
@@ -291,7 +317,7 @@ def execute(cells: list, store, registry, *, jobs: int = 1, progress: bool = Tru
             todo.append(c)
     bar = None
 
-    def new_bar(n: int, desc: str):
+    def new_bar(n: int, desc: str, unit: str = "cell"):
         """One bar per kind of cell: proxy cells take minutes, search cells milliseconds,
         so a shared bar would give a meaningless ETA."""
         nonlocal bar
@@ -301,14 +327,15 @@ def execute(cells: list, store, registry, *, jobs: int = 1, progress: bool = Tru
         if progress and n:
             from tqdm import tqdm
 
-            bar = tqdm(total=n, desc=desc, unit="cell", file=sys.stderr, mininterval=1.0,
+            bar = tqdm(total=n, desc=desc, unit=unit, file=sys.stderr, mininterval=1.0,
                        dynamic_ncols=True)
+        return bar
 
     def finish(cell: Cell, row: dict | None, err: str | None) -> None:
         if row is not None:
             store.insert(row)
             summary.ran += 1
-        else:
+        elif err is not None:
             summary.failed.append(f"{cell.method}/{cell.benchmark}/{cell.dataset}/seed "
                                   f"{cell.seed}: {err}")
         if bar is not None:
@@ -317,27 +344,6 @@ def execute(cells: list, store, registry, *, jobs: int = 1, progress: bool = Tru
     root = config.data_root()
     proxy_todo = [c for c in todo if not isinstance(c, Cell)]
     todo = [c for c in todo if isinstance(c, Cell)]
-    if proxy_todo:  # torch parallelises inside each cell; these run in this process
-        new_bar(len(proxy_todo), "proxy cells")
-        from harness.proxy import ScoreCache
-        from harness.proxy_runner import run_proxy_cell
-
-        cache = ScoreCache(store.path)
-        for c in proxy_todo:
-            done_archs = [0]
-
-            def arch_done(_n: int, c=c, done_archs=done_archs) -> None:
-                done_archs[0] += 1
-                if bar is not None:
-                    bar.set_postfix_str(f"{c.method}/{c.dataset}: arch {done_archs[0]}/"
-                                        f"{c.archs}", refresh=False)
-
-            try:
-                finish(c, run_proxy_cell(registry.get(c.method), c, _get_bench(c.benchmark),
-                                         registry, cache, progress=arch_done), None)
-            except HarnessError as exc:
-                finish(c, None, str(exc))
-        cache.close()
     new_bar(len(todo), "search cells")
     if jobs <= 1:
         for c in todo:
@@ -357,6 +363,50 @@ def execute(cells: list, store, registry, *, jobs: int = 1, progress: bool = Tru
                     finish(futs[fut], fut.result(), None)
                 except HarnessError as exc:
                     finish(futs[fut], None, str(exc))
+    if proxy_todo:
+        _execute_proxies(proxy_todo, store, registry, summary, finish, new_bar,
+                         proxy_minutes)
+        if bar is not None:
+            bar.close()
+            bar = None
     if bar is not None:
         bar.close()
     return summary
+
+
+#: a time-boxed proxy cell is stored only once this many archs of its sample are scored
+MIN_SCORED = 10
+
+
+def _execute_proxies(cells: list, store, registry, summary: RunSummary, finish, new_bar,
+                     proxy_minutes: float | None) -> None:
+    """Sweep (score and cache), then evaluate each proxy cell on its scored archs."""
+    import time
+
+    from harness.proxy import ScoreCache
+    from harness.proxy_runner import run_proxy_cell, scored_cell, sweep
+
+    cache = ScoreCache(store.path)
+    deadline = time.monotonic() + 60 * proxy_minutes if proxy_minutes else None
+    report = sweep(cells, _get_bench, registry, cache, deadline=deadline,
+                   bar=new_bar(1, "proxy sweep", unit="arch"))
+    summary.sweep = report
+    new_bar(len(cells), "proxy cells")
+    done = store.keys()
+    for c in cells:
+        if not c.published and c.group in report.failed:
+            finish(c, None, report.failed[c.group])
+            continue
+        try:
+            bench = _get_bench(c.benchmark)
+            cls = registry.get(c.method)
+            c = scored_cell(c, bench, registry, cache)
+            if c.scored is not None:
+                if c.scored < MIN_SCORED or c.key(cls.version, bench.content_sha256) in done:
+                    finish(c, None, None)  # too few scored yet, or this partial state stored
+                    continue
+                summary.partial += 1
+            finish(c, run_proxy_cell(cls, c, bench, registry, cache), None)
+        except HarnessError as exc:
+            finish(c, None, str(exc))
+    cache.close()

@@ -177,3 +177,49 @@ def test_backbones_match_published_parameter_counts(tnb, data_root):
     x = torch.zeros(2, 3, 64, 64)
     assert tnb["micro"].build_model(["64-41414-3_12_010"], "class_object")(x).shape == (2, 100)
     assert tnb["macro"].build_model(["64-1324-basic"], "normal")(x).shape[0] == 2  # backbone
+
+
+def test_data_free_proxies_run_on_tnb101_and_the_others_say_why(tnb, data_root):
+    """No Taskonomy images here: data-dependent proxies are not run (one reason line),
+    data-free ones are, and our params equal NASLib's published counts."""
+    from harness.proxy import ArchScorer, published_scores, unavailable
+
+    reg = default_registry()
+    bench = tnb["micro"]
+    for name in ("snip", "grad_norm", "jacov", "nwot", "fisher", "grasp", "ntk"):
+        assert "no Taskonomy images" in unavailable(reg.get(name), bench, "class_scene")
+    assert "no 'flops' cost" in unavailable(reg.get("flops"), bench, "class_scene")
+    for name in ("synflow", "zen", "l2_norm", "params"):
+        assert unavailable(reg.get(name), bench, "room_layout") is None
+    pub = published_scores(bench, "class_scene", data_root)
+    assert len(pub["params"]) == 711 and "synflow" not in pub
+    archs = sorted(pub["params"])[::150]
+    kw = dict(experiment_seed=1, seed=0, batch_size=2, device="cpu")
+    params = ArchScorer(reg.get("params"), "params", bench, "class_scene", **kw)
+    assert [params.score(a)[0] for a in archs] == [round(pub["params"][a] * 1e6)
+                                                   for a in archs]
+    syn = ArchScorer(reg.get("synflow"), "synflow", bench, "class_scene", **kw)
+    assert np.isfinite([syn.score(a)[0] for a in archs[:2]]).all()
+
+
+def test_published_tnb101_correlations_follow_the_raw_json(tnb, data_root, harness_home):
+    """A published TNB101 cell correlates NASLib's scores with the table's test metric; the
+    same number follows from the raw JSON and the raw TNB101 table by arch string."""
+    from scipy.stats import spearmanr
+
+    from harness.proxy import ScoreCache
+    from harness.proxy_runner import ProxyCell, run_proxy_cell
+
+    reg = default_registry()
+    bench = tnb["macro"]
+    cell = ProxyCell("jacov", "tnb101-macro", "autoencoder", 0, 0, 0, "none", 1,
+                     published=True)
+    row = run_proxy_cell(reg.get("jacov"), cell, bench, reg,
+                         ScoreCache(harness_home / "tnbpub.sqlite"))
+    raw = json.loads((data_root / "zc-naslib" /
+                      "zc_transbench101_macro@e5a821c2.json").read_text())["autoencoder"]
+    codes = [arch_string("macro", [int(x) for x in k.strip("()").split(",")]) for k in raw]
+    acc = bench.query(codes, "test_ssim", "autoencoder")
+    ours = spearmanr([r["jacov"]["score"] for r in raw.values()], acc).statistic
+    assert row["result"]["test"]["n"] == len(raw) == 725
+    assert row["result"]["test"]["spearman"] == pytest.approx(ours, abs=1e-9)

@@ -29,6 +29,6 @@ class Fisher(Proxy):
         for a in acts:
             if a.grad is None:
                 continue
-            per_channel = (a * a.grad).sum(dim=(2, 3))
+            per_channel = (a.detach() * a.grad).sum(dim=(2, 3))
             total += float((0.5 * per_channel.pow(2).mean(0)).sum())
         return total

@@ -8,5 +8,7 @@ from methods.proxies._common import weight_layers
 class L2Norm(Proxy):
     """Sum over conv/linear layers of ||w||_2 at initialisation."""
 
+    needs_images = False
+
     def _score(self, ctx) -> float:
         return float(sum(m.weight.detach().norm() for m in weight_layers(ctx.model)))

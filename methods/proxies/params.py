@@ -7,6 +7,7 @@ class Params(Proxy):
     """Number of trainable parameters of the network (from the benchmark's cost table)."""
 
     needs_model = False
+    needs_images = False
 
     def _score(self, ctx) -> float:
         return ctx.params

@@ -13,6 +13,8 @@ class Synflow(Proxy):
     float64, the score is log(sum |w * dR/dw|) for R = sum of the outputs (log-space so
     deep networks do not overflow; a monotone transform, ranks are unchanged)."""
 
+    needs_images = False
+
     def _score(self, ctx) -> float:
         model = ctx.model.double()
         for m in model.modules():

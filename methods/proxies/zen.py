@@ -14,6 +14,8 @@ class ZenScore(Proxy):
     variance), with Gaussian weights and Gaussian inputs, f = the pre-pooling feature map,
     a = 0.01 (the paper's mixup gamma)."""
 
+    needs_images = False
+
     alpha = 1e-2
 
     def _score(self, ctx) -> float:
@@ -29,10 +31,7 @@ class ZenScore(Proxy):
         shape = ctx.inputs.shape
         x = torch.randn(shape, generator=g).to(ctx.device)
         e = torch.randn(shape, generator=g).to(ctx.device)
-        features = model.lastact  # the pre-GAP feature map
-
-        def feat(inp):
-            return features(model.cells(model.stem(inp)))
+        feat = model.features  # the pre-pooling feature map
 
         try:
             with torch.no_grad():

@@ -1,0 +1,109 @@
+"""The proxy sweep: one cached, resumable, time-boxed pass over every proxy cell's sample,
+balanced over (benchmark, dataset); partial cells are stored under their own key and the
+leaderboard keeps the row on the most archs."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from harness import proxy_runner, runner
+from harness.proxy import ScoreCache, score_archs
+from harness.proxy_runner import ProxyCell, sample_order, sweep
+from harness.registry import default_registry
+from harness.store import open_store
+
+CHEAP = ("params", "l2_norm", "synflow")  # fast on CPU; synflow and l2_norm build networks
+
+
+def _cells(sizes: dict[str, int], names=CHEAP, batch=8) -> list[ProxyCell]:
+    return [ProxyCell(n, "nb201", ds, 0, k, batch, "cpu", 7) for ds, k in sizes.items()
+            for n in names]
+
+
+@pytest.fixture()
+def ticking(monkeypatch):
+    """A clock that advances one unit per reading, so a deadline allows a known number of
+    archs (the sweep reads it once at the start and once per scored arch)."""
+    clock = itertools.count()
+    monkeypatch.setattr(proxy_runner.time, "monotonic", lambda: float(next(clock)))
+
+
+def test_time_box_advances_every_dataset_in_proportion_then_resumes(nb201, tmp_path, ticking):
+    reg = default_registry()
+    cache = ScoreCache(tmp_path / "s.sqlite")
+    cells = _cells({"cifar10": 12, "ImageNet16-120": 24})
+    rep = sweep(cells, lambda _b: nb201, reg, cache, deadline=8.5)
+    got = {k[1]: v for k, v in rep.progress.items()}
+    assert rep.stopped_early and rep.scored_now == 9
+    assert got == {"cifar10": (3, 12), "ImageNet16-120": (6, 24)}  # equal fractions
+    first = {ds: sample_order(nb201, c)[:k] for c in cells[::3]
+             for ds, (k, _) in got.items() if c.dataset == ds}
+    rep2 = sweep(cells, lambda _b: nb201, reg, cache)  # no box: finishes, reusing the cache
+    assert not rep2.stopped_early and rep2.scored_now == 36 - 9
+    assert {k[1]: v for k, v in rep2.progress.items()} == {
+        "cifar10": (12, 12), "ImageNet16-120": (24, 24)}
+    # the first archs of each sample are its random order's prefix, and the scores do not
+    # depend on the order they were computed in
+    for c in cells[::3]:
+        archs = sample_order(nb201, c)
+        assert set(first[c.dataset]) <= set(archs)
+        fresh = score_archs(reg.get("synflow"), "synflow", nb201, c.dataset, np.sort(archs),
+                            experiment_seed=7, seed=0, batch_size=8, device="cpu")
+        cached = score_archs(reg.get("synflow"), "synflow", nb201, c.dataset, np.sort(archs),
+                             experiment_seed=7, seed=0, batch_size=8, device="cpu",
+                             cache=cache)
+        assert np.array_equal(fresh.scores, cached.scores, equal_nan=True)
+
+
+def test_partial_cells_are_stored_then_superseded(nb201, tmp_path, monkeypatch):
+    from harness.leaderboard_proxies import latest
+
+    monkeypatch.setitem(runner._WORKER_BENCH, "nb201", nb201)
+    reg = default_registry()
+    store = open_store(tmp_path / "r.sqlite")
+    cells = _cells({"cifar10": 24}, names=("params", "synflow"))
+    clock = itertools.count()
+    monkeypatch.setattr(proxy_runner.time, "monotonic", lambda: float(next(clock)))
+    sweep(cells, lambda _b: nb201, reg, ScoreCache(store.path), deadline=11.5)  # 12 archs
+    monkeypatch.undo()
+    monkeypatch.setitem(runner._WORKER_BENCH, "nb201", nb201)
+    s1 = runner.execute(cells, store, reg, progress=False, proxy_minutes=1e-9)
+    assert s1.partial == 2 and s1.sweep.stopped_early
+    rows = store.rows()
+    assert sorted(r["budget"] for r in rows) == ["archs=13/24,batch=8,device=cpu"] * 2
+    assert all(r["result"]["complete"] is False and r["result"]["archs_scored"] == 13
+               for r in rows)
+    s2 = runner.execute(cells, store, reg, progress=False)  # no time box: completes
+    assert s2.partial == 0 and s2.ran == 2 and not s2.sweep.stopped_early
+    best = latest(store.rows(), "proxy")
+    assert {r["budget"] for r in best.values()} == {"archs=24,batch=8,device=cpu"}
+    assert all(r["result"]["archs_scored"] == 24 and r["result"]["complete"]
+               for r in best.values())
+    s3 = runner.execute(cells, store, reg, progress=False)
+    assert s3.skipped == 2 and s3.ran == 0  # complete cells are not recomputed
+
+
+def test_profile_sizes_per_benchmark_are_validated(tmp_path):
+    import json
+
+    from harness.errors import ConfigError
+
+    base = {"experiment_seed": 1, "proxies": {"archs": {"nb201": 50}, "benchmarks": {
+        "nb201": ["cifar10"], "tnb101-micro": ["class_scene"]}}}
+    p = tmp_path / "p.json"
+    p.write_text(json.dumps(base))
+    with pytest.raises(ConfigError, match=r"'proxies.archs' has no value for \['tnb101-micro'\]"):
+        runner.load_profile(str(p))
+    base["proxies"]["archs"]["tnb101-micro"] = 20
+    base["proxies"]["minutes"] = -1
+    p.write_text(json.dumps(base))
+    with pytest.raises(ConfigError, match="minutes"):
+        runner.load_profile(str(p))
+    base["proxies"]["minutes"] = 6
+    p.write_text(json.dumps(base))
+    prof = runner.load_profile(str(p))
+    assert proxy_runner.per_benchmark(prof["proxies"], "archs", "tnb101-micro") == 20
+    assert proxy_runner.per_benchmark(prof["proxies"], "batch_size", "nb201", 64) == 64
