@@ -25,7 +25,7 @@ _T = _table()
 
 
 def crc32c(data: bytes) -> int:
-    try:  # a compiled implementation when installed (the pure one is ~1 us/byte)
+    try:  # a compiled implementation when installed (the pure one is ~0.1 us/byte)
         import google_crc32c
 
         return int(google_crc32c.value(data))
