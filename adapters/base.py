@@ -72,7 +72,12 @@ class Benchmark:
     @property
     def space(self) -> SearchSpace:
         if self._space is None:
-            self._space = self._space_factory(self.h5.array("archs", "encoding"))
+            import inspect
+
+            kw = {}
+            if "ids" in inspect.signature(self._space_factory).parameters:
+                kw["ids"] = self.archs  # e.g. NB101 finds cells by their official hash
+            self._space = self._space_factory(self.h5.array("archs", "encoding"), **kw)
         return self._space
 
     def index(self, ids: Any) -> np.ndarray:

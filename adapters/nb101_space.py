@@ -121,19 +121,42 @@ def permute(matrix: np.ndarray, ops: Sequence[str], perm: Sequence[int]
 
 
 class NB101Space:
-    """Search-space operations over the archs present in a converted table."""
+    """Search-space operations over the archs present in a converted table.
 
-    def __init__(self, encodings: np.ndarray):
+    With the table's ids (official ``module_hash`` values) a cell is found by its hash, so
+    any labelling of an isomorphic cell finds the table's row; without them, by encoding.
+    """
+
+    def __init__(self, encodings: np.ndarray, ids: Sequence[str] | None = None):
         self.encodings = np.asarray(encodings, dtype=np.int8)
         self.size = len(self.encodings)
         self._index = {bytes(e.tobytes()): i for i, e in enumerate(self.encodings)}
+        self._by_hash = ({str(h): i for i, h in enumerate(ids)} if ids is not None and
+                         all(len(str(h)) == 32 for h in ids[:10]) else None)
+        # the policy space of per-position samplers (REINFORCE): the upper-triangular bits
+        # and interior ops of a cell on as many vertices as the table's largest cell
+        present = (self.encodings[:, 21:] > 0).sum(axis=1) if self.size else np.zeros(1)
+        self.vertices = int(present.max()) + 2
+        n_edges = self.vertices * (self.vertices - 1) // 2
+        self.choice_sizes = (2,) * n_edges + (len(OPS),) * (self.vertices - 2)
 
     def _lookup(self, matrix, ops) -> int | None:
         try:
             check_cell(matrix, ops)
+            if self._by_hash is not None:
+                return self._by_hash.get(module_hash(matrix, ops))
             return self._index.get(encode(matrix, ops).tobytes())
         except InvalidArchError:
             return None
+
+    def index_of_choices(self, choices: Sequence[int]) -> int | None:
+        """The table's arch for one draw of every position of :attr:`choice_sizes` (edge
+        bits, then op ids 0..2), or None if the cell is invalid or not in the table."""
+        v = self.vertices
+        m = np.zeros((v, v), dtype=np.int64)
+        m[np.triu_indices(v, 1)] = np.asarray(choices[: v * (v - 1) // 2])
+        ops = [INPUT] + [OPS[int(c)] for c in choices[v * (v - 1) // 2:]] + [OUTPUT]
+        return self._lookup(m, ops)
 
     def index_of_ops(self, enc) -> int:
         idx = self._index.get(np.asarray(enc, dtype=np.int8).tobytes())

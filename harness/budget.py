@@ -102,6 +102,18 @@ class Oracle:
     def num_ops(self) -> int:
         return int(self.bench.space.encodings.max()) + 1
 
+    @property
+    def choice_sizes(self) -> tuple[int, ...]:
+        """Choices per position for per-position samplers (REINFORCE): the space's own
+        policy space where it has one (NB101: edge bits and ops), else num_ops per edge."""
+        sizes = getattr(self.bench.space, "choice_sizes", None)
+        return tuple(sizes) if sizes is not None else (self.num_ops,) * self.num_edges
+
+    def index_of_choices(self, choices) -> int | None:
+        """The arch for one draw of every position of :attr:`choice_sizes`, or None."""
+        f = getattr(self.bench.space, "index_of_choices", None)
+        return f(choices) if f is not None else self.index_of_encoding(choices)
+
     def index_of_encoding(self, enc) -> int | None:
         """The arch with this encoding, or None if the space has no such arch (some spaces,
         e.g. TNB101 macro, are not a full product of per-position choices)."""

@@ -10,17 +10,17 @@ from harness.errors import MethodError
 
 
 class Reinforce(SearchStrategy):
-    """REINFORCE: an independent categorical policy per edge, trained on the search metric.
+    """REINFORCE: an independent categorical policy per position, trained on the search
+    metric.
 
     As in NB201/NATS-Bench: reward = validation accuracy (here in [0, 1]), an exponential
-    moving-average baseline (momentum 0.9), Adam on the policy logits (lr 0.01). Where the
-    space is not a full product of choices (TNB101 macro), invalid samples are redrawn.
+    moving-average baseline (momentum 0.9), Adam on the policy logits (lr 0.01). Positions
+    are the oracle's ``choice_sizes``: NB201/TNB101 edges or cells; on NB101, as in its
+    paper, a Bernoulli per adjacency bit and a categorical per interior op. Samples that are
+    not an arch of the table (invalid cells, TNB101 macro gaps) are redrawn for free.
     """
 
     version = "2"
-    # NB101's encoding (adjacency bits + ops) is mostly invalid when sampled per position;
-    # a graph-aware policy is future work, so REINFORCE is not run there.
-    benchmarks = ("nb201", "tnb101-micro", "tnb101-macro")
 
     def __init__(self, lr: float = 0.01, momentum: float = 0.9):
         super().__init__(lr=lr, momentum=momentum)
@@ -28,22 +28,27 @@ class Reinforce(SearchStrategy):
         self.momentum = momentum
 
     def _search(self, oracle: Oracle, rng: np.random.Generator) -> None:
-        E, K = oracle.num_edges, oracle.num_ops
+        sizes = np.array(oracle.choice_sizes)
+        E, K = len(sizes), int(sizes.max())
+        valid = np.arange(K)[None, :] < sizes[:, None]
         theta = np.zeros((E, K))
         m, v = np.zeros_like(theta), np.zeros_like(theta)
         b1, b2, eps = 0.9, 0.999, 1e-8
         baseline = None
         step = 0
         while True:
-            z = theta - theta.max(axis=1, keepdims=True)
-            probs = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+            z = np.where(valid, theta, -np.inf)
+            z = np.exp(z - z.max(axis=1, keepdims=True))
+            probs = z / z.sum(axis=1, keepdims=True)
             for _ in range(10_000):  # rejection-sample archs the space contains
-                ops = np.array([rng.choice(K, p=p) for p in probs])
-                arch = oracle.index_of_encoding(ops)
+                ops = np.array([rng.choice(k, p=p[:k]) for k, p in zip(sizes, probs,
+                                                                        strict=True)])
+                arch = oracle.index_of_choices(ops)
                 if arch is not None:
                     break
             else:
-                raise MethodError("REINFORCE could not sample a valid architecture")
+                raise MethodError("REINFORCE: none of 10,000 samples is an arch of this table "
+                                  "(a partial table? NB101 needs the full official one)")
             reward = oracle.query(arch) / 100.0
             baseline = reward if baseline is None else (
                 self.momentum * baseline + (1 - self.momentum) * reward)
