@@ -159,3 +159,32 @@ def test_cuda_scores_match_cpu(nb201):
         gpu = score_archs(reg.get(name), name, nb201, "cifar10", np.array([11, 284]),
                           device="cuda", **kw)
         assert np.allclose(cpu.scores, gpu.scores, rtol=1e-3)
+
+
+def test_ntk_is_te_nas_condition_number(nb201):
+    """Our vectorised NTK equals TE-NAS's definition computed the slow way: one backward of
+    each sample's summed logits through the train-mode network (batch-norm couples the
+    samples), gradients of the ``weight`` tensors, kappa = lambda_max / lambda_min."""
+    from harness.proxy import ProxyContext
+
+    reg = default_registry()
+    cls = reg.get("ntk")
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(6, 3, 32, 32, generator=gen)
+    seq = cell_seed_sequence(1, "init:284", "nb201", "cifar10", 0)
+    model = build_network(nb201, 284, "cifar10", seq, "cpu")
+    logits = model.train()(x)
+    rows = []
+    for i in range(len(x)):
+        model.zero_grad()
+        logits[i].sum().backward(retain_graph=True)
+        rows.append(torch.cat([p.grad.reshape(-1) for n, p in model.named_parameters()
+                               if "weight" in n and p.grad is not None]))
+    J = torch.stack(rows).double()
+    eig = np.linalg.eigvalsh((J @ J.t()).numpy())
+    fresh = build_network(nb201, 284, "cifar10", seq, "cpu")
+    proxy = cls()
+    proxy.batch = 6
+    ctx = ProxyContext(model=fresh, inputs=x, targets=None, num_classes=10, encoding=None,
+                       params=0.0, flops=0.0, generator=None, device="cpu")
+    assert proxy._score(ctx) == pytest.approx(-eig[-1] / eig[0], rel=1e-4)
