@@ -26,8 +26,8 @@ class Synflow(Proxy):
         model.zero_grad(set_to_none=True)
         x = torch.ones((1, *ctx.inputs.shape[1:]), dtype=torch.float64, device=ctx.device)
         model(x).sum().backward()
-        total = sum((m.weight * m.weight.grad).abs().sum() for m in weight_layers(model)
-                    if m.weight.grad is not None)
-        total = float(total)
+        with torch.no_grad():
+            total = float(sum((m.weight * m.weight.grad).abs().sum()
+                              for m in weight_layers(model) if m.weight.grad is not None))
         return float(torch.log(torch.tensor(total, dtype=torch.float64))) if total > 0 \
             else float("-inf")
