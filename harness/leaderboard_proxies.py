@@ -235,11 +235,7 @@ def _figure_3c(ds: str, ours: dict, pub: dict, out: Path) -> str | None:
         ax.set_ylabel("rank-normalised proxy score")
         ax.legend(loc="upper left", fontsize=8)
     fig.suptitle(f"Proxy gap on NB201 {ds} (Figure 3c)")
-    fig.tight_layout()
-    name = f"figures/proxy_gap_{ds}.png"
-    fig.savefig(out / name)
-    plt.close(fig)
-    return name
+    return _save(fig, out, f"figures/proxy_gap_{ds}.png")
 
 
 def _task_heatmap(bench: str, ours: dict, pub: dict, out: Path) -> str | None:
@@ -272,8 +268,14 @@ def _task_heatmap(bench: str, ours: dict, pub: dict, out: Path) -> str | None:
                 ax.text(j, i, f"{grid[i, j]:.2f}", ha="center", va="center", fontsize=7)
     fig.colorbar(im, ax=ax, label="Spearman ρ vs test metric")
     ax.set_title(f"Zero-cost proxies across {bench} tasks")
+    return _save(fig, out, f"figures/proxy_tasks_{bench}.png")
+
+
+def _save(fig, out: Path, name: str) -> str:
+    """Lay out, write and close a figure; return its path relative to ``out``."""
+    import matplotlib.pyplot as plt
+
     fig.tight_layout()
-    name = f"figures/proxy_tasks_{bench}.png"
     fig.savefig(out / name)
     plt.close(fig)
     return name
