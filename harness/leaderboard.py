@@ -11,6 +11,7 @@ import datetime as _dt
 import html
 import json
 import re
+import warnings
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -113,7 +114,8 @@ def _trajectory_figure(rows: list[dict], benchmark: str, dataset: str, path: Pat
     for m, trajs in sorted(by_method.items()):
         n = min(len(t) for t in trajs)
         a = np.array([t[:n] for t in trajs], dtype=float)
-        with np.errstate(invalid="ignore"):
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # no incumbent yet at early x
             mean = np.nanmean(a, axis=0) if grid is not None else a.mean(axis=0)
             half = 1.96 * np.nanstd(a, axis=0, ddof=1) / np.sqrt(len(a)) if len(a) > 1 \
                 else 0 * mean

@@ -146,15 +146,18 @@ def build_section(rows: list[dict], specs: dict, refs: dict, out: Path) -> dict[
         images = sorted({r["result"].get("images", "") for r in mine
                          if r["result"].get("images")})
         partial = [r for r in mine if r["result"].get("complete") is False]
-        sweep = (f" The sweep is not finished: {min(_n(r) for r in partial)} to "
-                 f"{max(_n(r) for r in partial)} of the {partial[0]['result']['archs_sampled']}"
-                 " sampled archs are scored so far (each run of the profile continues it)."
-                 if partial else "")
+        sweep = ""
+        if partial:
+            lo, hi = min(_n(r) for r in partial), max(_n(r) for r in partial)
+            sweep = (f" The sweep is not finished: {lo if lo == hi else f'{lo} to {hi}'} of "
+                     f"the {partial[0]['result']['archs_sampled']} sampled archs are scored "
+                     "so far (each run of the profile continues it).")
         batch = sorted({r["config"].get("batch_size") for r in mine if r.get("config")} -
                        {None})
         ours_text = (f"Ours: networks at initialisation, batch {', '.join(map(str, batch))}, "
                      f"one seed, a sample stratified over accuracy; inputs: "
-                     f"{'; '.join(images)}.{sweep}" if mine else
+                     f"{'; '.join(images)}. Fitted ensembles are evaluated on the half of "
+                     f"the archs they were not fitted on.{sweep}" if mine else
                      "Ours: not run on this dataset by this profile.")
         metric = "test accuracy" if bench in ("nb201", "nb101") else \
             "test metric (best over epochs)"
