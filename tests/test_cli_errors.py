@@ -39,3 +39,11 @@ def test_unknown_dataset_metric_and_arch(nb201):
 def test_help_reads_well():
     proc = run_cli("--help", check=True)
     assert "data" in proc.stdout and "usage: python -m harness" in proc.stdout
+
+
+def test_negative_proxy_time_box_is_one_line(nb201, harness_home, data_root, tmp_path):
+    proc = run_cli("run", "synflow", "--profile", "smoke", "--proxy-minutes", "-2",
+                   "--store", str(tmp_path / "s.sqlite"),
+                   env={"NAS_HARNESS_HOME": str(harness_home),
+                        "NAS_HARNESS_DATA": str(data_root)})
+    assert_one_line_error(proc, "--proxy-minutes -2", "0 (no limit)")
