@@ -188,3 +188,20 @@ def test_ntk_is_te_nas_condition_number(nb201):
     ctx = ProxyContext(model=fresh, inputs=x, targets=None, num_classes=10, encoding=None,
                        params=0.0, flops=0.0, generator=None, device="cpu")
     assert proxy._score(ctx) == pytest.approx(-eig[-1] / eig[0], rel=1e-4)
+
+
+def test_vectorised_bootstrap_statistics_equal_scipy():
+    """The bootstrap's row-wise Spearman and tau-b (ties included) equal scipy's."""
+    from scipy.stats import kendalltau, rankdata, spearmanr
+
+    from harness.proxy import _kendall_b, _row_pearson
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(6, 40))
+    y = x + rng.normal(size=(6, 40))
+    x[:, :6] = x[:, :1]  # ties, as repeated bootstrap draws make them
+    y[:, 10:13] = 0.5
+    pairs = list(zip(x, y, strict=True))
+    assert np.allclose(_kendall_b(x, y), [kendalltau(a, b).statistic for a, b in pairs])
+    assert np.allclose(_row_pearson(rankdata(x, axis=1), rankdata(y, axis=1)),
+                       [spearmanr(a, b).statistic for a, b in pairs])
