@@ -204,15 +204,21 @@ def sweep(cells: list[ProxyCell], bench_of, registry, cache: ScoreCache, *,
     return SweepReport(progress, failed, time.monotonic() - t0, stopped, n_new)
 
 
+def _scored_sample(cell: ProxyCell, bench, registry, cache) -> tuple[np.ndarray, int]:
+    """(archs of the cell's sample that every proxy it needs has scored, sample size)."""
+    scorers = [_scorer(registry, n, bench, cell, cache)
+               for n in needed_proxies(registry.get(cell.method), cell.method)]
+    order = sample_order(bench, cell)
+    done = [a for a in order if all(s.cached(a) for s in scorers)]
+    return np.array(done, dtype=np.int64), len(order)
+
+
 def scored_cell(cell: ProxyCell, bench, registry, cache) -> ProxyCell:
     """``cell`` with ``scored`` set when only part of its sample has cached scores."""
     if cell.published:
         return cell
-    names = needed_proxies(registry.get(cell.method), cell.method)
-    scorers = [_scorer(registry, n, bench, cell, cache) for n in names]
-    order = sample_order(bench, cell)
-    done = sum(all(s.cached(a) for s in scorers) for a in order)
-    return cell if done == len(order) else replace(cell, scored=int(done))
+    done, target = _scored_sample(cell, bench, registry, cache)
+    return cell if len(done) == target else replace(cell, scored=len(done))
 
 
 def run_proxy_cell(cls, cell: ProxyCell, bench, registry, cache: ScoreCache,
@@ -224,13 +230,11 @@ def run_proxy_cell(cls, cell: ProxyCell, bench, registry, cache: ScoreCache,
                                         cell.benchmark, cell.dataset, cell.seed))
     if cell.published:
         return _published_cell(cls, cell, bench, registry, boot, started, t0)
-    archs = sample_order(bench, cell)
-    target = len(archs)
-    if cell.scored is not None:
-        scorers = [_scorer(registry, n, bench, cell, cache)
-                   for n in needed_proxies(cls, cell.method)]
-        archs = np.array([a for a in archs if all(s.cached(a) for s in scorers)],
-                         dtype=np.int64)
+    if cell.scored is None:
+        archs = sample_order(bench, cell)
+        target = len(archs)
+    else:
+        archs, target = _scored_sample(cell, bench, registry, cache)
     archs = np.sort(archs)
     acc = _accuracies(bench, cell.dataset, archs)
     result: dict[str, Any] = {"archs_sampled": target, "archs_scored": len(archs),
