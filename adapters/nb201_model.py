@@ -18,11 +18,15 @@ from adapters.nb201_space import EDGES, OPS
 
 
 class ReLUConvBN(nn.Sequential):
-    def __init__(self, c_in: int, c_out: int, k: int, stride: int = 1):
+    """ReLU-Conv-BN. As in the reference code, a BN without affine parameters (the search
+    supernets' setting) gives the convolution a bias instead."""
+
+    def __init__(self, c_in: int, c_out: int, k: int, stride: int = 1, affine: bool = True,
+                 track_running_stats: bool = True):
         super().__init__(
             nn.ReLU(inplace=False),
-            nn.Conv2d(c_in, c_out, k, stride=stride, padding=k // 2, bias=False),
-            nn.BatchNorm2d(c_out),
+            nn.Conv2d(c_in, c_out, k, stride=stride, padding=k // 2, bias=not affine),
+            nn.BatchNorm2d(c_out, affine=affine, track_running_stats=track_running_stats),
         )
 
 
@@ -31,15 +35,17 @@ class Zero(nn.Module):
         return x.mul(0.0)
 
 
-def make_op(name: str, c: int) -> nn.Module:
+def make_op(name: str, c: int, affine: bool = True, track_running_stats: bool = True
+            ) -> nn.Module:
+    """One cell operation on ``c`` channels (BN options for the search supernets)."""
     if name == "none":
         return Zero()
     if name == "skip_connect":
         return nn.Identity()
     if name == "nor_conv_1x1":
-        return ReLUConvBN(c, c, 1)
+        return ReLUConvBN(c, c, 1, affine=affine, track_running_stats=track_running_stats)
     if name == "nor_conv_3x3":
-        return ReLUConvBN(c, c, 3)
+        return ReLUConvBN(c, c, 3, affine=affine, track_running_stats=track_running_stats)
     if name == "avg_pool_3x3":
         return nn.AvgPool2d(3, stride=1, padding=1, count_include_pad=False)
     raise ValueError(name)

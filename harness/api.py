@@ -86,3 +86,50 @@ class ProxyEnsemble(Method):
     def _combine(self, features: np.ndarray, fit_mask: np.ndarray, fit_target: np.ndarray,
                  rng: np.random.Generator) -> np.ndarray:
         """Return one score per row of ``features`` (archs x members)."""
+
+
+class OneShotMethod(Method):
+    """A differentiable or weight-sharing (one-shot) search over a benchmark's supernet.
+
+    The harness (:mod:`harness.oneshot`) owns everything that must be identical for every
+    method: the data split, augmentation and batch order, the supernet and its
+    initialisation, the weights' SGD optimiser and learning-rate schedule, epochs, the
+    wall-clock cap, checkpoints, per-epoch logging, and the table lookups of the derived cell
+    (never shown to the method). A method implements three hooks; ``ctx`` is a
+    :class:`harness.oneshot.OneShotContext`.
+    """
+
+    kind = "oneshot"
+    benchmarks = ("nb201",)
+    #: BN of the supernet's cell ops tracks running statistics (True for supernets whose
+    #: inherited-weight accuracy is measured with recalibrated BN, as SPOS/FairNAS do; the
+    #: NB201 reference DARTS/GDAS/RSPS searches use batch statistics only)
+    track_running_stats: ClassVar[bool] = False
+    #: overrides of the harness's weight optimiser defaults (lr, lr_min, momentum,
+    #: weight_decay, nesterov, grad_clip), e.g. DrNAS trains with weight decay 3e-4
+    weight_optimiser: ClassVar[dict[str, Any]] = {}
+    #: epochs of the paper configuration (the method's own NB201 reference setting)
+    paper_epochs: ClassVar[int] = 50
+
+    @abstractmethod
+    def _setup(self, ctx: Any) -> None:
+        """Create the method's state (architecture parameters, their optimiser ...) in
+        ``ctx.state``; the harness checkpoints it with the supernet every epoch."""
+
+    @abstractmethod
+    def _step(self, ctx: Any, train: tuple[Any, Any], valid: tuple[Any, Any]) -> dict:
+        """One search step on a training batch (for the weights) and a batch of the other
+        pool (for the architecture); return {"loss": ..., "acc": ...} of the supernet on
+        the training batch (use ``ctx.train_weights`` for the weight update)."""
+
+    @abstractmethod
+    def _derive(self, ctx: Any) -> tuple[int, ...]:
+        """The final cell: one op index per edge (OPS order)."""
+
+    def _epoch_begin(self, ctx: Any) -> None:
+        """Per-epoch schedules (e.g. GDAS's temperature); ``ctx.epoch`` is set."""
+
+    def _arch_weights(self, ctx: Any) -> np.ndarray | None:
+        """The architecture distribution to log, (edges, ops): softmax, sigmoid or
+        Dirichlet mean as the method defines it; None for methods without one."""
+        return None

@@ -207,6 +207,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit status."""
+    # torch's OpenMP threads spin-wait by default, which makes a contended 2-core machine
+    # an order of magnitude slower; set before torch (libgomp) is first imported
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

@@ -80,12 +80,17 @@ def cmd_run(args: argparse.Namespace) -> int:
             from harness.errors import unknown
 
             raise unknown("dataset", ds, known)
+    from harness.oneshot import plan_oneshot_cells
     from harness.proxy_runner import plan_proxy_cells
 
     cells = runner.plan_cells(profile, methods, benchmarks=args.benchmark,
                               datasets=args.dataset, seeds=args.seeds, has_times=has_times)
+    device = _device(args.device)
     cells += plan_proxy_cells(profile, methods, benchmarks=args.benchmark,
-                              datasets=args.dataset, device=_device(args.device), warn=_warn)
+                              datasets=args.dataset, device=device, warn=_warn)
+    cells += plan_oneshot_cells(profile, methods, benchmarks=args.benchmark,
+                                datasets=args.dataset, seeds=args.seeds, device=device,
+                                warn=_warn)
     minutes = args.proxy_minutes if args.proxy_minutes is not None else (
         profile.get("proxies") or {}).get("minutes")
     if minutes is not None and minutes < 0:
@@ -147,8 +152,15 @@ def _print_summary(res: dict) -> None:
 
     rows = [[a["benchmark"], a["dataset"], a["method"], a["budget"], a["n_seeds"],
              f"{a['test_mean']:.2f} ± {a['test_std']:.2f}"] for a in res["search"]]
-    print(tabulate(rows, headers=["benchmark", "dataset", "method", "budget", "seeds",
-                                  "reported metric of the incumbent"]))
+    if rows:
+        print(tabulate(rows, headers=["benchmark", "dataset", "method", "budget", "seeds",
+                                      "reported metric of the incumbent"]))
+    for key, t in res.get("oneshot", {}).items():
+        print(f"\none-shot on nb201 ({key}): test accuracy of the derived cell")
+        print(tabulate([{k: r[k] for k in list(r)[:5]} for r in t["methods"]],
+                       headers="keys"))
+        if t.get("claim_verdict"):
+            print(f"survey's FairNAS claim (τ 0.4 -> 0.7): {t['claim_verdict']}")
 
 
 # ---- export / leaderboard -----------------------------------------------------------------
@@ -195,6 +207,7 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
 EXPECTED = Path(__file__).with_name("expected") / "smoke.json"
 TOLERANCE = {"test_mean": 0.05, "search_mean": 0.05, "queries_mean": 0.0}
 PROXY_TOLERANCE = {"spearman": 0.05, "n": 0}
+ONESHOT_TOLERANCE = {"test_value": 0.05, "skip_edges": 0, "kendall": 0.05}
 
 
 def smoke_summary(store) -> dict:
@@ -205,15 +218,21 @@ def smoke_summary(store) -> dict:
            {k: round(a[k], 4) for k in TOLERANCE} | {"n_seeds": a["n_seeds"]}
            for a in aggregate_search(rows)}
     for r in rows:  # proxies: Spearman rho vs test accuracy (ours and published)
+        key = f"{r['benchmark']}/{r['dataset']}/{r['method']}/{r['budget']}"
         if r["kind"].startswith("proxy") and r["test_value"] is not None:
-            out[f"{r['benchmark']}/{r['dataset']}/{r['method']}/{r['budget']}"] = {
-                "spearman": round(r["test_value"], 4), "n": r["queries_used"]}
+            out[key] = {"spearman": round(r["test_value"], 4), "n": r["queries_used"]}
+        elif r["kind"] == "oneshot":  # the derived cell, and the supernet's ranking
+            rk = r["result"].get("ranking") or {}
+            out[key] = {"test_value": round(r["test_value"], 4),
+                        "skip_edges": r["result"]["skip_edges"],
+                        "kendall": round(rk["supernet_vs_test"]["kendall"], 4) if rk else None}
     return out
 
 
 def run_smoke(jobs: int = 1, quiet: bool = True) -> dict:
     """Run the built-in methods' smoke profile into a temporary store; its summary."""
     from harness import runner
+    from harness.oneshot import plan_oneshot_cells
     from harness.proxy_runner import plan_proxy_cells
     from harness.registry import default_registry
     from harness.store import open_store
@@ -225,7 +244,8 @@ def run_smoke(jobs: int = 1, quiet: bool = True) -> dict:
     runner.drop_unavailable(profile, _warn)
     with tempfile.TemporaryDirectory() as tmp:
         store = open_store(Path(tmp) / "smoke.sqlite")
-        cells = runner.plan_cells(profile, builtin) + plan_proxy_cells(profile, builtin)
+        cells = (runner.plan_cells(profile, builtin) + plan_proxy_cells(profile, builtin)
+                 + plan_oneshot_cells(profile, builtin))
         summary = runner.execute(cells, store, reg, jobs=jobs, progress=not quiet)
         if summary.failed:
             raise HarnessError(f"verify: {len(summary.failed)} smoke cells failed, first: "
@@ -249,7 +269,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
         if key not in got or key not in want:
             drift.append(f"{key}: {'missing from this run' if key not in got else 'new'}")
             continue
-        tols = PROXY_TOLERANCE if "spearman" in want[key] else TOLERANCE
+        tols = (PROXY_TOLERANCE if "spearman" in want[key] else ONESHOT_TOLERANCE
+                if "skip_edges" in want[key] else TOLERANCE)
         for k, tol in tols.items():
             a, b = got[key].get(k), want[key].get(k)
             if a is None or b is None or (a != a and b != b):
@@ -263,7 +284,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
                            "(listed above); if the change is intended, run 'python -m harness "
                            "verify --update' and commit the file")
     print(f"verify: {len(got)} smoke aggregates match {EXPECTED.name} within tolerances "
-          f"{TOLERANCE} (search) and {PROXY_TOLERANCE} (proxies)")
+          f"{TOLERANCE} (search), {PROXY_TOLERANCE} (proxies) and {ONESHOT_TOLERANCE} "
+          "(one-shot)")
     return 0
 
 
@@ -285,7 +307,8 @@ def add_parsers(sub, parser_class) -> None:
     x.add_argument("--benchmark", action="append", help="only this benchmark (repeatable)")
     x.add_argument("--dataset", action="append", help="only this dataset (repeatable)")
     x.add_argument("--seeds", type=int, help="override the profile's number of seeds")
-    x.add_argument("--kind", choices=("search", "proxy"), help="only methods of this kind")
+    x.add_argument("--kind", choices=("search", "proxy", "oneshot"),
+                   help="only methods of this kind")
     x.add_argument("--store", help="results database (default: NAS_HARNESS_HOME/results/"
                                    "<profile>.sqlite)")
     x.add_argument("--out", help="leaderboard folder (default with --all: ./leaderboard)")

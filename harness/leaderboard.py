@@ -251,6 +251,13 @@ def build(store, out_dir: str | Path, registry=None, spec_dir: Path = SPEC_DIR
         sections_md.append(proxy["markdown"])
         sections_html.append(proxy["html"])
         figures += proxy["figures"]
+    from harness.leaderboard_oneshot import build_section as oneshot_section
+
+    oneshot = oneshot_section(rows, specs, refs, out)
+    if oneshot["markdown"]:
+        sections_md.append(oneshot["markdown"])
+        sections_html.append(oneshot["html"])
+        figures += oneshot["figures"]
     generated = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
     meta = {"generated": generated, "store": str(store.path), "rows_used": len(rows),
             "data_sha256": sorted({r["data_sha256"] for r in rows}),
@@ -275,6 +282,6 @@ def build(store, out_dir: str | Path, registry=None, spec_dir: Path = SPEC_DIR
         f"<p>{html.escape(header.split(chr(10), 2)[2])}</p>" + "\n".join(sections_html)
         + "</body></html>\n")
     results = {"meta": meta, "search": agg, "tables": tables, "proxies": proxy["tables"],
-               "figures": figures}
+               "oneshot": oneshot["tables"], "figures": figures}
     (out / "results.json").write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
     return results

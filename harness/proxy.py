@@ -106,11 +106,13 @@ def init_network(model, gen) -> None:
                     bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
                     nn.init.uniform_(m.bias, -bound, bound, generator=gen)
             elif isinstance(m, nn.BatchNorm2d):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
-                m.running_mean.zero_()
-                m.running_var.fill_(1)
-                m.num_batches_tracked.zero_()
+                if m.affine:
+                    nn.init.ones_(m.weight)
+                    nn.init.zeros_(m.bias)
+                if m.track_running_stats:
+                    m.running_mean.zero_()
+                    m.running_var.fill_(1)
+                    m.num_batches_tracked.zero_()
 
 
 def build_network(bench, arch: int, dataset: str, seq: np.random.SeedSequence, device: str):

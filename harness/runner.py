@@ -89,6 +89,22 @@ def _validate_profile(prof: Any, where: str) -> None:
         for key in ("benchmarks", "published_only"):
             if not isinstance(px.get(key, {}), dict):
                 raise bad(f"'proxies.{key}' must map benchmark names to lists of datasets")
+    one = prof.get("oneshot")
+    if one is not None:
+        from harness.oneshot import config_from_profile
+
+        if not isinstance(one, dict):
+            raise bad("'oneshot' must be an object")
+        if not isinstance(one.get("seeds", 1), int) or one.get("seeds", 1) < 1:
+            raise bad("'oneshot.seeds' must be a positive integer")
+        if not isinstance(one.get("benchmarks"), dict) or not all(
+                isinstance(v, list) for v in one["benchmarks"].values()):
+            raise bad("'oneshot.benchmarks' must map benchmark names to lists of datasets")
+        rk = one.get("ranking", {})
+        if not isinstance(rk, dict) or not isinstance(rk.get("methods", []), list) or not (
+                isinstance(rk.get("archs", 3), int) and rk.get("archs", 3) >= 3):
+            raise bad("'oneshot.ranking' must be {\"methods\": [names], \"archs\": n >= 3}")
+        config_from_profile(one, where)
     sec = prof.get("search")
     if sec is not None:
         if not isinstance(sec, dict):
@@ -246,7 +262,7 @@ def drop_unavailable(profile: dict[str, Any], warn) -> None:
     root = config.data_root()
     told = set()
     for sec, part in (("search", "benchmarks"), ("proxies", "benchmarks"),
-                      ("proxies", "published_only")):
+                      ("proxies", "published_only"), ("oneshot", "benchmarks")):
         for b in list((profile.get(sec) or {}).get(part, {})):
             sp = adapters.spec(b)
             if not sp.shared_present(root) and not adapters.cache_path(b).exists():
@@ -303,7 +319,8 @@ def execute(cells: list, store, registry, *, jobs: int = 1, progress: bool = Tru
     """Run cells not yet stored; insert each row as soon as its cell finishes. Search cells
     run first; then one proxy sweep scores the proxy cells' arch samples (for at most
     ``proxy_minutes`` when given; the scores are cached, so the next run continues) and
-    every proxy cell is evaluated on what has been scored."""
+    every proxy cell is evaluated on what has been scored; then the one-shot cells run
+    (each resumes from its last epoch checkpoint)."""
     from harness import config
 
     summary = RunSummary(failed=[])
@@ -338,11 +355,14 @@ def execute(cells: list, store, registry, *, jobs: int = 1, progress: bool = Tru
         elif err is not None:
             summary.failed.append(f"{cell.method}/{cell.benchmark}/{cell.dataset}/seed "
                                   f"{cell.seed}: {err}")
-        if bar is not None:
+        if bar is not None and bar.unit == "cell":  # other bars count steps or archs
             bar.update(1)
 
     root = config.data_root()
-    proxy_todo = [c for c in todo if not isinstance(c, Cell)]
+    from harness.oneshot import OneShotCell
+
+    oneshot_todo = [c for c in todo if isinstance(c, OneShotCell)]
+    proxy_todo = [c for c in todo if not isinstance(c, (Cell, OneShotCell))]
     todo = [c for c in todo if isinstance(c, Cell)]
     new_bar(len(todo), "search cells")
     if jobs <= 1:
@@ -366,9 +386,10 @@ def execute(cells: list, store, registry, *, jobs: int = 1, progress: bool = Tru
     if proxy_todo:
         _execute_proxies(proxy_todo, store, registry, summary, finish, new_bar,
                          proxy_minutes)
-        if bar is not None:
-            bar.close()
-            bar = None
+    if oneshot_todo:
+        from harness.oneshot_runner import execute_oneshot
+
+        execute_oneshot(oneshot_todo, store, registry, finish, new_bar, jobs)
     if bar is not None:
         bar.close()
     return summary

@@ -37,3 +37,11 @@ def torch_generator(seq: np.random.SeedSequence, device: str = "cpu"):
     g = torch.Generator(device=device)
     g.manual_seed(int(seq.generate_state(1, dtype=np.uint64)[0] >> 1))
     return g
+
+
+def child_stream(seq: np.random.SeedSequence, name: str, index: int = 0
+                 ) -> np.random.SeedSequence:
+    """A named, indexed child of ``seq`` (e.g. the data stream of epoch 7 of a cell):
+    stable across processes, independent of which other children were drawn."""
+    return np.random.SeedSequence(entropy=seq.entropy,
+                                  spawn_key=(*seq.spawn_key, *_words(name)[:2], int(index)))

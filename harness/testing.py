@@ -100,3 +100,107 @@ def _run_spied(cls, cell, spy: _SpyBenchmark) -> dict:
     row = run_search_cell(_Tracking, cell, spy)
     row["_reads"] = reads
     return row
+
+
+# ---- one-shot methods -------------------------------------------------------------------------
+def _comparable(row: dict) -> dict:
+    """A one-shot row without what differs between identical runs (timings, dates)."""
+    res = dict(row["result"])
+    res["log"] = [{k: v for k, v in e.items() if k != "seconds"} for e in res["log"]]
+    for k in ("search_seconds", "derive_seconds", "seconds_per_epoch", "gpu_hours"):
+        res.pop(k, None)
+    return {"incumbent": row["incumbent"], "test_value": row["test_value"], "result": res}
+
+
+def check_oneshot(cls: type, bench: Any, dataset: str = "cifar10", workdir: Any = None,
+                  hyperparameters: dict | None = None) -> list[str]:
+    """Conformance of a one-shot method on a tiny supernet (CPU): it trains exactly the
+    budgeted epochs and steps, is deterministic for a seed, never touches the benchmark table
+    while its hooks run, resumes after an interruption to the same row, and derives a valid
+    cell. ``workdir`` holds checkpoints (a temporary folder by default)."""
+    import tempfile
+    from pathlib import Path
+    from unittest import mock
+
+    from adapters.base import Benchmark
+    from harness.api import OneShotMethod
+    from harness.h5layout import H5Benchmark
+    from harness.oneshot import OneShotCell, OneShotConfig
+    from harness.oneshot_runner import StopAfterEpoch, run_oneshot_cell
+
+    if not issubclass(cls, OneShotMethod):
+        raise MethodError(f"{cls.__name__}: not a one-shot method")
+    name = cls.__name__
+    cfg = OneShotConfig("smoke", C=4, N=1, batch_size=16, train_images=64, valid_images=64,
+                        epochs=2, eval_batch=64, eval_batches=1, bn_batches=1,
+                        hyperparameters={name: hyperparameters or {}})
+    inside = {"hook": None, "reads": [], "steps": 0}
+
+    def hooked(fn, label):
+        def wrapper(self, *a, **kw):
+            inside["hook"] = label
+            try:
+                return fn(self, *a, **kw)
+            finally:
+                inside["hook"] = None
+        return wrapper
+
+    class _Tracked(cls):  # type: ignore[misc, valid-type]
+        version = cls.version
+
+        def _step(self, ctx, train, valid):
+            inside["steps"] += 1
+            if len(train[1]) != cfg.batch_size or len(valid[1]) != cfg.batch_size:
+                raise MethodError(f"{name}: the harness gave a batch of the wrong size")
+            return super()._step(ctx, train, valid)
+
+    for hook in ("_setup", "_step", "_derive", "_epoch_begin", "_arch_weights"):
+        setattr(_Tracked, hook, hooked(getattr(_Tracked, hook), hook))
+
+    def spy(orig):
+        def wrapper(self, *a, **kw):
+            if inside["hook"]:
+                inside["reads"].append(inside["hook"])
+            return orig(self, *a, **kw)
+        return wrapper
+
+    def run(folder: Path, seed: int, stop_after: int | None = None) -> dict:
+        cell = OneShotCell(name, bench.name, dataset, seed, cfg, 2, "cpu", 12345)
+        return run_oneshot_cell(_Tracked, cell, bench, folder / f"s{seed}.pt",
+                                stop_after=stop_after)
+
+    with tempfile.TemporaryDirectory() as tmp, \
+            mock.patch.object(Benchmark, "query", spy(Benchmark.query)), \
+            mock.patch.object(Benchmark, "cost", spy(Benchmark.cost)), \
+            mock.patch.object(H5Benchmark, "array", spy(H5Benchmark.array)):
+        base = Path(workdir or tmp)
+        (base / "a").mkdir(parents=True, exist_ok=True)
+        (base / "b").mkdir(parents=True, exist_ok=True)
+        first = run(base / "a", 0)
+        steps_per_epoch = cfg.train_images // cfg.batch_size
+        if first["result"]["epochs_done"] != 2 or inside["steps"] != 2 * steps_per_epoch:
+            raise MethodError(f"{name} ran {inside['steps']} steps in "
+                              f"{first['result']['epochs_done']} epochs; budget is 2 epochs of "
+                              f"{steps_per_epoch} steps")
+        passed = ["respects_budget"]
+        (base / "a" / "s0.pt").unlink()
+        if _comparable(run(base / "a", 0)) != _comparable(first):
+            raise MethodError(f"{name} is not deterministic for a fixed seed (global RNG, or "
+                              "randomness not drawn from ctx.rng / ctx.torch_gen)")
+        passed.append("deterministic_for_seed")
+        if inside["reads"]:
+            raise MethodError(f"{name} read the benchmark table inside {inside['reads'][0]}; "
+                              "methods never see table values")
+        passed.append("never_reads_the_table")
+        try:
+            run(base / "b", 0, stop_after=1)
+        except StopAfterEpoch:
+            pass
+        if _comparable(run(base / "b", 0)) != _comparable(first):
+            raise MethodError(f"{name}: a run resumed from its epoch-1 checkpoint differs from "
+                              "an uninterrupted run (state not kept in ctx.state?)")
+        passed.append("resumes_after_interruption")
+        if not 0 <= first["incumbent"] < bench.num_archs:
+            raise MethodError(f"{name} derived an invalid cell")
+        passed.append("derives_a_valid_cell")
+    return passed

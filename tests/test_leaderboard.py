@@ -21,6 +21,12 @@ def test_spec_numbers_come_from_verified_reference_rows():
                 assert f"{mean:.2f}±{std:.2f}" in ref["original_value"].replace(" ", "")
     for s in specs["unverified_search"]:
         assert refs[s["ref_id"]]["status"] == "UNVERIFIED"
+    for s in specs["oneshot"]:  # valid / test of the NB201 weight-sharing table
+        ref = refs[s["ref_id"]]
+        assert ref["status"].startswith("VERIFIED"), s
+        for value in (*s["valid"].values(), *s["test"].values()):
+            assert value.replace(" ", "") in ref["original_value"].replace(" ", ""), (
+                s["ref_id"], value)
 
 
 def test_reference_copy_matches_the_project_file(data_root):
@@ -54,7 +60,23 @@ def test_smoke_run_writes_the_leaderboard(tmp_path, harness_home, data_root, nb2
         # never above the table's optimum, never below a random arch's typical accuracy
         top = {"cifar10": 94.37, "cifar100": 73.51, "ImageNet16-120": 47.31}[a["dataset"]]
         assert 0.85 * top < a["test_mean"] <= top + 0.01
+    # one-shot section: every method's derived cell, the ranking table, Figures 1, 3a, 3b
+    (key, one), = res["oneshot"].items()
+    assert key.startswith("smoke/") and key.endswith("/cifar10")
+    assert [r["method"] for r in one["methods"]] == ["darts-v1", "darts-v2", "drnas",
+                                                     "fairnas", "gdas", "rsps", "spos"]
+    darts = one["methods"][0]
+    assert "54.30±0.00 [ref 18" in darts["published NB201 valid / test"]
+    assert {(r["method"], r["estimate"][:9]) for r in one["ranking"]} == {
+        ("darts-v1", "inherited"), ("darts-v1", "sum of lo"), ("fairnas", "inherited"),
+        ("spos", "inherited")}
+    assert all(r["archs"] == 20 for r in one["ranking"])
+    assert one["claim_verdict"].split(":")[0] in (
+        "reproduced", "contradicted", "direction reproduced, values not")
+    assert {"oneshot_fig1_smoke_cifar10.png", "oneshot_fig3a_smoke_cifar10.png",
+            "oneshot_fig3b_smoke_cifar10.png"} <= set(pngs)
     md = (out / "README.md").read_text()
+    assert "SMOKE configuration, not the paper's" in md
     assert "REINFORCE, NB201 paper [ref 23" in md and "UNVERIFIED" in md
     assert re.search(r"93\.85 ± 0\.37; ours [+-]\d+\.\d\d", md)
     # regenerating from the same store alone gives the same numbers

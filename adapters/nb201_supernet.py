@@ -1,0 +1,141 @@
+"""The NAS-Bench-201 weight-sharing supernet: every edge of the cell holds all 5 operations.
+
+Follows the reference search models of NAS-Bench-201 (D-X-Y/AutoDL-Projects,
+``models/cell_searchs``): the NB201 macro skeleton (stem, three stages of ``N`` search cells
+with ``C``, 2C, 4C channels, stride-2 ResNet blocks, BN-ReLU, pooling, classifier); edges in
+the official string order ``1<-0, 2<-0, 2<-1, 3<-0, 3<-1, 3<-2`` and operations in
+``adapters.nb201_space.OPS`` order. The cell operations' BatchNorm takes the reference
+code's options: ``affine=False`` (then the convolutions carry a bias) and
+``track_running_stats`` (False in the reference DARTS/GDAS/RSPS searches: BN always
+normalises with the current batch's statistics).
+
+One supernet serves every one-shot method; the method chooses how an edge combines its
+operations for a forward pass:
+
+* :class:`Weighted` -- ``sum_k w[e, k] * op_k(x)`` (DARTS softmax, DrNAS Dirichlet sample);
+  the ``none`` op contributes exactly zero and is not computed.
+* :class:`Hard` -- GDAS: only the sampled op is computed, scaled by its straight-through
+  weight; the other ops add their (zero-valued) weights so their logits get gradients.
+* :class:`SinglePath` -- one op per edge (RSPS, SPOS, FairNAS, and evaluating any cell with
+  inherited weights).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from adapters.nb201_model import ResBlock, make_op
+from adapters.nb201_space import EDGES, NUM_EDGES, NUM_OPS, OPS
+
+NONE = OPS.index("none")
+SKIP = OPS.index("skip_connect")
+
+
+@dataclass(frozen=True)
+class Weighted:
+    """Every op of edge ``e`` weighted by ``weights[e]`` (a (6, 5) tensor)."""
+
+    weights: torch.Tensor
+
+
+@dataclass(frozen=True)
+class Hard:
+    """GDAS: edge ``e`` computes op ``index[e]`` times ``weights[e, index[e]]`` (value 1)."""
+
+    weights: torch.Tensor
+    index: Sequence[int]
+
+
+@dataclass(frozen=True)
+class SinglePath:
+    """One op per edge: ``ops[e]`` in OPS order (the NB201 encoding of a cell)."""
+
+    ops: Sequence[int]
+
+
+Path = Weighted | Hard | SinglePath
+
+
+class SearchCell(nn.Module):
+    """An NB201 cell whose 6 edges each hold the 5 candidate operations."""
+
+    def __init__(self, c: int, affine: bool, track_running_stats: bool):
+        super().__init__()
+        self.edges = nn.ModuleList(
+            nn.ModuleList(make_op(op, c, affine, track_running_stats) for op in OPS)
+            for _ in EDGES)
+
+    def forward(self, x: torch.Tensor, path: Path) -> torch.Tensor:
+        nodes = [x]
+        e = 0
+        for j in range(1, 4):
+            acc: torch.Tensor | None = None
+            for i in range(j):
+                out = self._edge(e, nodes[i], path)
+                if out is not None:
+                    acc = out if acc is None else acc + out
+                e += 1
+            nodes.append(acc if acc is not None else x.mul(0.0))
+        return nodes[3]
+
+    def _edge(self, e: int, x: torch.Tensor, path: Path) -> torch.Tensor | None:
+        ops = self.edges[e]
+        if isinstance(path, SinglePath):
+            k = int(path.ops[e])
+            return None if k == NONE else ops[k](x)
+        if isinstance(path, Hard):
+            k, w = int(path.index[e]), path.weights[e]
+            out = w[k] * ops[k](x) if k != NONE else x.mul(0.0) * w[k]
+            others = sum(w[o] for o in range(NUM_OPS) if o != k)
+            return out + others
+        w = path.weights[e]
+        out = None
+        for k in range(NUM_OPS):
+            if k == NONE:
+                continue  # zero output: contributes nothing, its weight gets no gradient
+            y = ops[k](x) * w[k]
+            out = y if out is None else out + y
+        return out
+
+
+class Supernet(nn.Module):
+    """The NB201 skeleton around one shared :class:`SearchCell` type (weights per cell)."""
+
+    def __init__(self, num_classes: int, C: int = 16, N: int = 5, affine: bool = False,
+                 track_running_stats: bool = False):
+        super().__init__()
+        self.C, self.N = C, N
+        self.stem = nn.Sequential(nn.Conv2d(3, C, 3, padding=1, bias=False), nn.BatchNorm2d(C))
+        layers: list[nn.Module] = []
+        c = C
+        for stage in range(3):
+            if stage:
+                layers.append(ResBlock(c, 2 * c))
+                c *= 2
+            layers.extend(SearchCell(c, affine, track_running_stats) for _ in range(N))
+        self.cells = nn.ModuleList(layers)
+        self.lastact = nn.Sequential(nn.BatchNorm2d(c), nn.ReLU(inplace=True))
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.classifier = nn.Linear(c, num_classes)
+
+    def forward(self, x: torch.Tensor, path: Path) -> torch.Tensor:
+        h = self.stem(x)
+        for cell in self.cells:
+            h = cell(h, path) if isinstance(cell, SearchCell) else cell(h)
+        return self.classifier(self.pool(self.lastact(h)).flatten(1))
+
+
+def skip_edges(ops: Sequence[int]) -> int:
+    """Number of ``skip_connect`` edges of a cell (the collapse measure)."""
+    return int(sum(int(o) == SKIP for o in ops))
+
+
+def argmax_cell(weights) -> tuple[int, ...]:
+    """The NB201 reference derivation: the strongest op of every edge, ``none`` included."""
+    w = torch.as_tensor(weights)
+    assert w.shape == (NUM_EDGES, NUM_OPS), w.shape
+    return tuple(int(i) for i in w.argmax(dim=1))

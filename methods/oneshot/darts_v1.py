@@ -1,0 +1,29 @@
+"""DARTS, first order (Liu, Simonyan & Yang, "DARTS: Differentiable Architecture Search",
+ICLR 2019), as run on NAS-Bench-201 by its authors' reference code
+(D-X-Y/AutoDL-Projects ``exps/NAS-Bench-201-algos/DARTS-V1.py``, config
+``configs/nas-benchmark/algos/DARTS.config``).
+
+Per step: one SGD step of the supernet weights on a training batch with the softmax of
+alpha as edge weights, then one Adam step of alpha on a batch of the other pool (the
+first-order approximation: the weights are treated as constants). 50 epochs; the final
+cell is the argmax of every edge's softmax, ``none`` included.
+"""
+
+from __future__ import annotations
+
+from adapters.nb201_supernet import Weighted
+from methods.oneshot._common import ArchParameterMethod, accuracy
+
+
+class DartsV1(ArchParameterMethod):
+    """DARTS first order: softmax relaxation, alternating weight / alpha steps."""
+
+    version = "1"
+    paper_epochs = 50
+
+    def _step(self, ctx, train, valid) -> dict:
+        alpha = ctx.state["alpha"]
+        stats = ctx.train_weights(Weighted(alpha.detach().softmax(-1)), train)
+        loss, logits = ctx.loss(Weighted(alpha.softmax(-1)), valid)
+        self.arch_step(ctx, loss)
+        return {**stats, "valid_loss": loss.item(), "valid_acc": accuracy(logits, valid[1])}

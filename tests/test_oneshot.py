@@ -1,0 +1,276 @@
+"""One-shot NAS: the supernet against the benchmark's network, the methods' conformance, the
+reference facts of the NB201 weight-sharing table, data pools and checkpoints."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from adapters.nb201_model import NB201Network
+from adapters.nb201_space import OPS, parse_arch
+from adapters.nb201_supernet import Hard, SinglePath, Supernet, Weighted, argmax_cell
+from harness.errors import MethodError
+from harness.registry import default_registry
+from harness.testing import check_oneshot
+
+ALL_SKIP = "|skip_connect~0|+|skip_connect~0|skip_connect~1|+|skip_connect~0|skip_connect~1|" \
+           "skip_connect~2|"
+METHODS = ("darts-v1", "darts-v2", "gdas", "drnas", "rsps", "spos", "fairnas")
+SMALL = {"population": 6, "generations": 2, "parents": 3, "mutations": 3, "crossovers": 3,
+         "select_num": 5}
+
+
+def _small(name: str) -> dict:
+    cls = default_registry().get(name)
+    return {k: v for k, v in SMALL.items() if k in getattr(cls, "defaults", {})}
+
+
+def test_all_skip_cell_is_the_nb201_darts_row(nb201):
+    """NB201 paper: DARTS-V1/V2 collapse to the all-skip cell (NATS-Bench README), whose
+    table values are its weight-sharing row: CIFAR-10 test 54.30, cifar10-valid valid 39.77,
+    CIFAR-100 15.03 / 15.61, ImageNet16-120 16.43 / 16.32 (valid / test)."""
+    idx = nb201.index([ALL_SKIP])
+    assert round(float(nb201.query(idx, "test_acc", "cifar10")[0]), 2) == 54.30
+    assert round(float(nb201.query(idx, "valid_acc", "cifar10-valid")[0]), 2) == 39.77
+    for ds, (v, t) in {"cifar100": (15.03, 15.61), "ImageNet16-120": (16.43, 16.32)}.items():
+        assert round(float(nb201.query(idx, "valid_acc", ds)[0]), 2) == v
+        assert round(float(nb201.query(idx, "test_acc", ds)[0]), 2) == t
+    proto = nb201.protocol("cifar10")  # what a one-shot row on cifar10 reports
+    assert (proto["search_dataset"], proto["report_dataset"]) == ("cifar10-valid", "cifar10")
+
+
+def _copy_into_standalone(sup: Supernet, ops, C: int, N: int) -> NB201Network:
+    net = NB201Network(ops, 10, C, N)
+    src = sup.state_dict()
+    dst = {}
+    for k in net.state_dict():
+        parts = k.split(".")
+        if parts[0] == "cells" and parts[2] == "edges":  # cells.i.edges.e.<op k>.rest
+            e = int(parts[3])
+            parts.insert(4, str(ops[e]))
+        dst[k] = src[".".join(parts)]
+    net.load_state_dict(dst)
+    return net
+
+
+@pytest.mark.parametrize("arch", [
+    "|nor_conv_3x3~0|+|nor_conv_1x1~0|avg_pool_3x3~1|+|skip_connect~0|none~1|nor_conv_3x3~2|",
+    ALL_SKIP])
+def test_single_path_is_the_benchmarks_network(arch):
+    """The supernet along one cell computes exactly the NB201 network of that cell (same
+    weights), and one-hot weighted / hard paths compute the same function."""
+    g = torch.Generator().manual_seed(0)
+    ops = parse_arch(arch)
+    sup = Supernet(10, C=4, N=2, affine=True, track_running_stats=True)
+    with torch.no_grad():
+        for p in sup.parameters():
+            p.copy_(torch.randn(p.shape, generator=g) * 0.3)
+    x = torch.randn(8, 3, 32, 32, generator=g)
+    net = _copy_into_standalone(sup, ops, 4, 2)
+    sup.eval()
+    net.eval()
+    want = net(x)
+    assert torch.allclose(sup(x, SinglePath(ops)), want, atol=1e-5)
+    onehot = torch.nn.functional.one_hot(torch.tensor(ops), len(OPS)).float()
+    assert torch.allclose(sup(x, Weighted(onehot)), want, atol=1e-5)
+    assert torch.allclose(sup(x, Hard(onehot, list(ops))), want, atol=1e-5)
+    assert argmax_cell(onehot) == tuple(ops)
+
+
+def test_dirichlet_sample_mean_and_gradient():
+    """DrNAS's reparameterised sample: E[w] = c / sum(c), and the pathwise gradient of E[w_0]
+    matches the analytic derivative d(c_0 / sum c)/dc."""
+    from methods.oneshot.drnas import dirichlet_sample
+
+    conc = torch.tensor([[2.0, 1.0, 0.5, 3.0, 1.5]], requires_grad=True)
+    rng = np.random.default_rng(0)
+    n = 20000
+    w = dirichlet_sample(conc.expand(n, 5), rng)
+    w[:, 0].mean().backward()
+    c = conc.detach()[0]
+    s = c.sum()
+    assert torch.allclose(w.detach().mean(0), c / s, atol=0.01)
+    analytic = -c[0] / s**2 * torch.ones(5)
+    analytic[0] += 1 / s
+    assert torch.allclose(conc.grad[0], analytic, atol=0.01)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", METHODS)
+def test_builtin_methods_pass_the_conformance_suite(name, nb201):
+    torch.set_num_threads(1)
+    passed = check_oneshot(default_registry().get(name), nb201, hyperparameters=_small(name))
+    assert passed == ["respects_budget", "deterministic_for_seed", "never_reads_the_table",
+                      "resumes_after_interruption", "derives_a_valid_cell"]
+
+
+def _darts():
+    return default_registry().get("darts-v1")
+
+
+class _PeeksAtTable(_darts()):
+    def _derive(self, ctx):
+        import adapters
+
+        bench = adapters.load_benchmark("nb201")
+        best = int(np.nanargmax(bench.query(np.arange(bench.num_archs), "test_acc",
+                                            "cifar10")))
+        return tuple(int(o) for o in bench.encode([best])[0])
+
+
+class _GlobalRng(_darts()):
+    def _setup(self, ctx):
+        super()._setup(ctx)
+        with torch.no_grad():
+            ctx.state["alpha"].add_(torch.randn(6, 5))  # the global torch RNG
+
+
+class _KeepsStateOutsideCtx(_darts()):
+    def _setup(self, ctx):
+        super()._setup(ctx)
+        self.alpha = ctx.state.pop("alpha")
+        ctx.state["arch_optimizer"] = torch.optim.Adam([self.alpha], lr=0.05)
+
+    def _step(self, ctx, train, valid):
+        ctx.state["alpha"] = self.alpha
+        out = super()._step(ctx, train, valid)
+        del ctx.state["alpha"]
+        return out
+
+    def _arch_weights(self, ctx):
+        return self.alpha.detach().softmax(-1).numpy()
+
+
+@pytest.mark.parametrize("cls, needle", [
+    (_PeeksAtTable, "read the benchmark table inside _derive"),
+    (_GlobalRng, "not deterministic"),
+    (_KeepsStateOutsideCtx, "resumed from its epoch-1 checkpoint differs"),
+])
+def test_conformance_suite_catches_misbehaving_methods(cls, needle, nb201):
+    torch.set_num_threads(1)
+    with pytest.raises(MethodError, match=needle):
+        check_oneshot(cls, nb201)
+
+
+def test_search_pools_follow_the_nb201_protocol(data_root):
+    from adapters.nb201_search_data import search_pools, unavailable
+
+    c10 = search_pools("cifar10", np.random.SeedSequence(1), data_root)
+    assert len(c10.y_train) == len(c10.y_valid) == 25_000  # the 25k/25k split of train
+    assert "seed" in c10.describe and "JPEG" in c10.describe
+    counts = np.bincount(c10.y_train, minlength=10)
+    assert counts.min() > 2300 and counts.max() < 2700  # a random half of 5,000 per class
+    again = search_pools("cifar10", np.random.SeedSequence(1), data_root)
+    assert np.array_equal(again.y_valid[:100], c10.y_valid[:100])
+    in16 = search_pools("ImageNet16-120", np.random.SeedSequence(1), data_root)
+    assert (len(in16.y_train), len(in16.y_valid), in16.num_classes) == (60_000, 6_000, 120)
+    assert "STAND-IN" in in16.describe
+    assert "no cifar100 images" in unavailable("cifar100", data_root)
+    sub = c10.subset(640, 320)
+    assert (len(sub.y_train), len(sub.y_valid)) == (640, 320)
+
+
+def test_augmentation_is_a_padded_crop_and_flip():
+    from adapters.images import CIFAR_MEAN, CIFAR_STD
+    from adapters.nb201_search_data import SearchPools
+
+    x = np.arange(32 * 32 * 3, dtype=np.uint8).reshape(1, 32, 32, 3)
+    x = np.repeat(x, 64, axis=0)
+    pools = SearchPools("cifar10", x, np.zeros(64), x, np.zeros(64), 10, CIFAR_MEAN,
+                        CIFAR_STD, 4, "")
+    out = pools.augment(x, np.random.default_rng(0))
+    base = pools.normalise(x[:1])[0]
+    pad_value = (0 - CIFAR_MEAN / 1) / CIFAR_STD  # a zero pixel after normalisation
+    assert out.shape == (64, 3, 32, 32)
+    found = 0
+    for img in out:  # every output is base shifted by (dy, dx) in [-4, 4], maybe flipped
+        for cand in (img, img[:, :, ::-1]):
+            for dy in range(-4, 5):
+                for dx in range(-4, 5):
+                    sh = np.full_like(base, 0) + pad_value[:, None, None].astype(np.float32)
+                    ys, xs = slice(max(0, -dy), 32 - max(0, dy)), slice(max(0, -dx),
+                                                                      32 - max(0, dx))
+                    yd, xd = slice(max(0, dy), 32 - max(0, -dy)), slice(max(0, dx),
+                                                                      32 - max(0, -dx))
+                    sh[:, ys, xs] = base[:, yd, xd]
+                    found += bool(np.allclose(cand, sh, atol=1e-5))
+    assert found >= 64
+    assert len({img.tobytes() for img in out}) > 20  # crops and flips differ per image
+
+
+def _tiny_profile(tmp_path, epochs: int = 6, **conf) -> str:
+    import json
+
+    prof = {"experiment_seed": 7, "oneshot": {
+        "seeds": 1, "benchmarks": {"nb201": ["cifar10"]},
+        "configuration": {"label": "smoke", "C": 4, "N": 1, "batch_size": 32,
+                          "train_images": 128, "valid_images": 128, "epochs": epochs,
+                          "eval_batch": 64, "eval_batches": 1, "bn_batches": 1, **conf}}}
+    path = tmp_path / "tiny.json"
+    path.write_text(json.dumps(prof))
+    return str(path)
+
+
+def _rows(store) -> list[dict]:
+    from harness.store import open_store
+    from harness.testing import _comparable
+
+    return [_comparable(r) for r in open_store(store).rows()]
+
+
+@pytest.mark.slow
+def test_a_killed_run_resumes_from_its_checkpoint(tmp_path, harness_home, data_root, nb201):
+    """SIGKILL a one-shot run once an epoch is checkpointed; the re-run continues from the
+    checkpoint and stores the same row as an uninterrupted run."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.helpers import REPO, run_cli
+
+    env = {"NAS_HARNESS_HOME": str(harness_home), "NAS_HARNESS_DATA": str(data_root),
+           "OMP_NUM_THREADS": "1"}
+    prof = _tiny_profile(tmp_path)
+    whole, killed = tmp_path / "whole.sqlite", tmp_path / "killed.sqlite"
+    run_cli("run", "darts-v1", "--profile", prof, "--store", str(whole), "--quiet", env=env,
+            check=True)
+    full_env = {**os.environ, "PYTHONPATH": str(REPO), **env}
+    proc = subprocess.Popen([sys.executable, "-m", "harness", "run", "darts-v1", "--profile",
+                             prof, "--store", str(killed), "--quiet"], cwd=str(REPO),
+                            env=full_env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    folder = killed.with_suffix(".checkpoints")
+    deadline = time.time() + 300
+    seen = 0
+    while time.time() < deadline and proc.poll() is None:
+        cks = list(folder.glob("*.pt")) if folder.exists() else []
+        if cks:
+            seen = torch.load(cks[0], weights_only=True)["epoch"]
+            if seen >= 2:
+                proc.send_signal(signal.SIGKILL)
+                break
+        time.sleep(0.05)
+    proc.wait()
+    assert 2 <= seen < 6, f"the run was not killed mid-search (checkpoint epoch {seen})"
+    assert not _rows(killed)  # nothing stored yet: the cell was unfinished
+    run_cli("run", "darts-v1", "--profile", prof, "--store", str(killed), "--quiet", env=env,
+            check=True)
+    assert _rows(killed) == _rows(whole)
+    assert not list(folder.glob("*.pt"))  # the finished cell's checkpoint is removed
+
+
+def test_bad_oneshot_profiles_are_one_line(tmp_path):
+    import json
+
+    from tests.helpers import assert_one_line_error, run_cli
+
+    path = _tiny_profile(tmp_path, chanels=8)
+    assert_one_line_error(run_cli("run", "--all", "--profile", path), "chanels",
+                          "oneshot.configuration")
+    prof = json.loads(open(path).read())
+    prof["oneshot"]["configuration"] = {"label": "fast", "C": 4}
+    open(path, "w").write(json.dumps(prof))
+    assert_one_line_error(run_cli("run", "--all", "--profile", path), "label")
