@@ -14,13 +14,15 @@ from typing import Any
 import numpy as np
 
 from harness.proxy import correlations, stratified_archs
-from harness.seeds import generator
+from harness.seeds import cell_seed_sequence, generator
 
 
 def rank_supernet(ctx, bench, cell, weights: np.ndarray | None) -> dict[str, Any]:
     """Score ``cell.ranking`` stratified archs with the supernet in ``ctx``."""
     proto = bench.protocol(cell.dataset)
-    archs = stratified_archs(bench, cell.dataset, cell.ranking, cell.stream("ranking"))
+    # one sample per (dataset, seed) for every method, so their correlations are comparable
+    archs = stratified_archs(bench, cell.dataset, cell.ranking, cell_seed_sequence(
+        cell.experiment_seed, "supernet-ranking", cell.benchmark, cell.dataset, cell.seed))
     ops = bench.encode(archs).astype(np.int64)
     acc = np.array([ctx.inherited_accuracy(o) for o in ops])
     test = bench.query(archs, proto["report_metric"], proto["report_dataset"])

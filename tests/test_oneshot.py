@@ -274,3 +274,70 @@ def test_bad_oneshot_profiles_are_one_line(tmp_path):
     prof["oneshot"]["configuration"] = {"label": "fast", "C": 4}
     open(path, "w").write(json.dumps(prof))
     assert_one_line_error(run_cli("run", "--all", "--profile", path), "label")
+
+
+def _bench_ctx(name: str, **opt):
+    from tests.bench.test_bench_oneshot import _ctx
+
+    method, ctx = _ctx(name, 4, 1)
+    ctx.opt.update(opt)
+    for g in ctx.w_optimizer.param_groups:
+        g["lr"] = opt.get("lr", g["lr"])
+    return method, ctx
+
+
+def test_darts_v2_hypergradient():
+    """With a zero learning rate DARTS-V2's unrolled step is DARTS-V1's alpha gradient
+    (w' = w, no implicit term). With lr > 0 it is the reference's definition,
+    dL_val(w')/dalpha - lr * (dL_train(w+)/dalpha - dL_train(w-)/dalpha) / 2R with
+    w+- = w +- R dL_val/dw', R = 0.01 / |dL_val/dw'|, recomputed here functionally."""
+    from torch.func import functional_call
+
+    from adapters.nb201_supernet import Weighted
+
+    train, valid = _batch_pair()
+    method, ctx = _bench_ctx("darts-v2", lr=0.0, weight_decay=0.0)
+    alpha = ctx.state["alpha"]
+    loss, _ = ctx.loss(Weighted(alpha.softmax(-1)), valid)
+    want = torch.autograd.grad(loss, alpha)[0]
+    seen = {}
+    ctx.state["arch_optimizer"].step = lambda: seen.setdefault("lr0", alpha.grad.clone())
+    method._step(ctx, train, valid)
+    assert torch.allclose(seen["lr0"], want, rtol=1e-4, atol=1e-7)
+
+    lr, wd = 0.05, 5e-4
+    method, ctx = _bench_ctx("darts-v2", lr=lr, weight_decay=wd)
+    alpha, net = ctx.state["alpha"], ctx.supernet
+    params = {k: p.detach().clone() for k, p in net.named_parameters()}
+    buffers = {k: v.clone() for k, v in net.named_buffers()}
+    a0 = alpha.detach().clone().requires_grad_(True)
+
+    def loss_at(p, batch):
+        logits = functional_call(net, {**p, **buffers}, (batch[0], Weighted(a0.softmax(-1))))
+        return torch.nn.functional.cross_entropy(logits, batch[1])
+
+    w = {k: v.clone().requires_grad_(True) for k, v in params.items()}
+    g = torch.autograd.grad(loss_at(w, train), list(w.values()))
+    unrolled = {k: (p - lr * (gi + wd * p)).requires_grad_(True)
+                for (k, p), gi in zip(params.items(), g, strict=True)}
+    dalpha, *dw = torch.autograd.grad(loss_at(unrolled, valid), [a0, *unrolled.values()])
+    r = 1e-2 / torch.cat([v.reshape(-1) for v in dw]).norm()
+    plus = {k: p + r * v for (k, p), v in zip(params.items(), dw, strict=True)}
+    minus = {k: p - r * v for (k, p), v in zip(params.items(), dw, strict=True)}
+    fd = (torch.autograd.grad(loss_at(plus, train), a0)[0]
+          - torch.autograd.grad(loss_at(minus, train), a0)[0]) / (2 * r)
+    ctx.state["arch_optimizer"].step = lambda: seen.setdefault("lr", alpha.grad.clone())
+    method._step(ctx, train, valid)
+    want = dalpha - lr * fd
+
+    def rel(x):
+        return float(x.norm() / want.norm())
+
+    assert rel(seen["lr"] - want) < 5e-3  # float32 rounding of the in-place perturbations
+    assert rel(seen["lr"] - dalpha) > 0.1  # and the implicit term is not negligible
+
+
+def _batch_pair():
+    from tests.bench.test_bench_oneshot import _batch
+
+    return _batch(0), _batch(1)
