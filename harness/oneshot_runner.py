@@ -83,9 +83,28 @@ def _lookup(bench, ops, proto) -> dict[str, Any]:
             "search_value": round(sv, 4), "test_value": round(tv, 4)}
 
 
+#: torch intra-op threads of a one-shot cell on the CPU. The thread count changes the order
+#: of floating-point sums and hence the trained supernet, so it is fixed: the same cell gives
+#: the same row on any machine and with any --jobs (which runs cells side by side instead).
+CPU_THREADS = 1
+
+
 def run_oneshot_cell(cls: type[OneShotMethod], cell: OneShotCell, bench, checkpoint: Path,
                      progress=None, stop_after: int | None = None) -> dict[str, Any]:
     """Run (or resume from ``checkpoint``) one one-shot cell; return its result row."""
+    import torch
+
+    before = torch.get_num_threads()
+    if not cell.device.startswith("cuda"):
+        torch.set_num_threads(CPU_THREADS)
+    try:
+        return _run(cls, cell, bench, checkpoint, progress, stop_after)
+    finally:
+        torch.set_num_threads(before)
+
+
+def _run(cls: type[OneShotMethod], cell: OneShotCell, bench, checkpoint: Path,
+         progress, stop_after: int | None) -> dict[str, Any]:
     import torch
 
     from adapters.nb201_supernet import argmax_cell
@@ -230,8 +249,8 @@ def _run_in_worker(cell: OneShotCell, folder: str) -> dict[str, Any]:
 def execute_oneshot(cells: list[OneShotCell], store, registry, finish, new_bar,
                     jobs: int = 1) -> None:
     """Run one-shot cells (resuming any checkpointed epochs); store each row at once and
-    drop its checkpoint. With ``jobs`` > 1 cells run in worker processes whose torch
-    threads share the machine's cores (cores // jobs each)."""
+    drop its checkpoint. With ``jobs`` > 1 cells run side by side in worker processes (one
+    torch thread each on the CPU, see :data:`CPU_THREADS`)."""
     import os
 
     from harness import config
@@ -273,7 +292,8 @@ def execute_oneshot(cells: list[OneShotCell], store, registry, finish, new_bar,
 
     new_bar(len(cells), "one-shot cells")
     root = config.data_root()
-    threads = max(1, (os.cpu_count() or 1) // jobs)
+    cuda = any(c.device.startswith("cuda") for c in cells)
+    threads = max(1, (os.cpu_count() or 1) // jobs) if cuda else CPU_THREADS
     with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn"),
                              initializer=_worker_init,
                              initargs=(threads, str(root) if root else None)) as ex:

@@ -341,3 +341,35 @@ def _batch_pair():
     from tests.bench.test_bench_oneshot import _batch
 
     return _batch(0), _batch(1)
+
+
+@pytest.mark.slow
+def test_rows_do_not_depend_on_jobs(tmp_path, harness_home, data_root, nb201):
+    """Cells run side by side (--jobs 2) store the same rows as one after another: the
+    harness fixes each CPU cell's torch threads (summation order)."""
+    from tests.helpers import run_cli
+
+    env = {"NAS_HARNESS_HOME": str(harness_home), "NAS_HARNESS_DATA": str(data_root)}
+    prof = _tiny_profile(tmp_path, epochs=2)
+    stores = []
+    for jobs in ("1", "2"):
+        store = tmp_path / f"j{jobs}.sqlite"
+        run_cli("run", "darts-v1", "gdas", "--profile", prof, "--store", str(store),
+                "--jobs", jobs, "--quiet", env=env, check=True)
+        stores.append(_rows(store))
+    assert len(stores[0]) == 2 and stores[0] == stores[1]
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device here")
+@pytest.mark.parametrize("name", METHODS)
+def test_oneshot_methods_run_on_cuda(name, nb201, tmp_path):
+    from harness.oneshot import OneShotCell, OneShotConfig
+    from harness.oneshot_runner import run_oneshot_cell
+
+    cfg = OneShotConfig("smoke", C=4, N=1, batch_size=32, train_images=128,
+                        valid_images=128, epochs=2, eval_batch=64, eval_batches=1,
+                        bn_batches=1, hyperparameters={name: _small(name)})
+    cell = OneShotCell(name, "nb201", "cifar10", 0, cfg, 2, "cuda", 1, ranking=10)
+    row = run_oneshot_cell(default_registry().get(name), cell, nb201, tmp_path / "c.pt")
+    assert row["device"] == "cuda" and row["result"]["gpu_hours"] > 0
+    assert 10 <= row["test_value"] <= 94.37
