@@ -9,7 +9,7 @@ With C=16, N=5 the all-``nor_conv_3x3`` cell has 1,531,546 parameters on CIFAR-1
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 from torch import nn
@@ -85,24 +85,35 @@ class ResBlock(nn.Module):
         return self.conv_b(self.conv_a(x)) + self.downsample(x)
 
 
+def build_skeleton(module: nn.Module, C: int, N: int, num_classes: int,
+                   make_cell: Callable[[int], nn.Module],
+                   container: Callable[[list[nn.Module]], nn.Module]) -> None:
+    """Give ``module`` the NB201 macro skeleton: stem conv3x3+BN, three stages of ``N`` cells
+    (``make_cell(channels)``) at C, 2C, 4C channels with stride-2 ResNet blocks between,
+    BN-ReLU, global pooling and a linear classifier (registered in this order, which fixes
+    the order in which a network is initialised)."""
+    module.stem = nn.Sequential(nn.Conv2d(3, C, 3, padding=1, bias=False), nn.BatchNorm2d(C))
+    layers: list[nn.Module] = []
+    c = C
+    for stage in range(3):
+        if stage:
+            layers.append(ResBlock(c, 2 * c))
+            c *= 2
+        layers.extend(make_cell(c) for _ in range(N))
+    module.cells = container(layers)
+    module.lastact = nn.Sequential(nn.BatchNorm2d(c), nn.ReLU(inplace=True))
+    module.pool = nn.AdaptiveAvgPool2d(1)
+    module.classifier = nn.Linear(c, num_classes)
+
+
 class NB201Network(nn.Module):
     """The NB201 macro skeleton around one cell type."""
 
     def __init__(self, ops: Sequence[int], num_classes: int, C: int = 16, N: int = 5):
         super().__init__()
         assert len(ops) == len(EDGES)
-        self.stem = nn.Sequential(nn.Conv2d(3, C, 3, padding=1, bias=False), nn.BatchNorm2d(C))
-        layers: list[nn.Module] = []
-        c = C
-        for stage in range(3):
-            if stage:
-                layers.append(ResBlock(c, 2 * c))
-                c *= 2
-            layers.extend(Cell(ops, c) for _ in range(N))
-        self.cells = nn.Sequential(*layers)
-        self.lastact = nn.Sequential(nn.BatchNorm2d(c), nn.ReLU(inplace=True))
-        self.pool = nn.AdaptiveAvgPool2d(1)
-        self.classifier = nn.Linear(c, num_classes)
+        build_skeleton(self, C, N, num_classes, lambda c: Cell(ops, c),
+                       lambda layers: nn.Sequential(*layers))
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """The pre-pooling feature map (what Zen-score measures)."""

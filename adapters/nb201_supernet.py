@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from adapters.nb201_model import ResBlock, make_op
+from adapters.nb201_model import build_skeleton, make_op
 from adapters.nb201_space import EDGES, NUM_EDGES, NUM_OPS, OPS
 
 NONE = OPS.index("none")
@@ -109,18 +109,8 @@ class Supernet(nn.Module):
                  track_running_stats: bool = False):
         super().__init__()
         self.C, self.N = C, N
-        self.stem = nn.Sequential(nn.Conv2d(3, C, 3, padding=1, bias=False), nn.BatchNorm2d(C))
-        layers: list[nn.Module] = []
-        c = C
-        for stage in range(3):
-            if stage:
-                layers.append(ResBlock(c, 2 * c))
-                c *= 2
-            layers.extend(SearchCell(c, affine, track_running_stats) for _ in range(N))
-        self.cells = nn.ModuleList(layers)
-        self.lastact = nn.Sequential(nn.BatchNorm2d(c), nn.ReLU(inplace=True))
-        self.pool = nn.AdaptiveAvgPool2d(1)
-        self.classifier = nn.Linear(c, num_classes)
+        build_skeleton(self, C, N, num_classes,
+                       lambda c: SearchCell(c, affine, track_running_stats), nn.ModuleList)
 
     def forward(self, x: torch.Tensor, path: Path) -> torch.Tensor:
         h = self.stem(x)
