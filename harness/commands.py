@@ -100,11 +100,23 @@ def cmd_run(args: argparse.Namespace) -> int:
                           "filters in this profile")
     print(f"[harness] profile '{profile['name']}': {len(cells)} cells "
           f"({len(methods)} methods) -> store {store.path}", file=sys.stderr)
+    one_min = args.oneshot_minutes if args.oneshot_minutes is not None else (
+        profile.get("oneshot") or {}).get("minutes")
+    if one_min is not None and one_min < 0:
+        raise ConfigError(f"--oneshot-minutes {one_min}: give 0 (no limit) or a positive "
+                          "number")
     summary = runner.execute(cells, store, reg, jobs=args.jobs,
-                             progress=not args.quiet, proxy_minutes=minutes or None)
+                             progress=not args.quiet, proxy_minutes=minutes or None,
+                             oneshot_minutes=one_min or None)
     print(f"ran {summary.ran} cells, skipped {summary.skipped} already stored, "
           f"{len(summary.failed)} failed; store: {store.path}")
     _print_sweep(summary, minutes)
+    if summary.oneshot_paused:
+        print(f"one-shot: {len(summary.oneshot_paused)} cells left for the next run at the "
+              f"{one_min:g}-minute time box ({'; '.join(summary.oneshot_paused[:3])}"
+              f"{' ...' if len(summary.oneshot_paused) > 3 else ''}); their epochs are "
+              "checkpointed: run the same command again to continue, or add "
+              "--oneshot-minutes 0 to finish in one go.")
     for f in summary.failed:
         _warn(f"cell failed: {f}")
     if args.out or args.all:
@@ -317,6 +329,9 @@ def add_parsers(sub, parser_class) -> None:
     x.add_argument("--proxy-minutes", type=float, metavar="M",
                    help="time box of this run's proxy sweep (default: the profile's; 0: no "
                         "limit). Scores are cached, so the next run continues the sweep")
+    x.add_argument("--oneshot-minutes", type=float, metavar="M",
+                   help="time box of this run's one-shot cells (default: the profile's; 0: "
+                        "no limit). Epochs are checkpointed, so the next run continues")
     x.add_argument("--quiet", action="store_true", help="no progress bar")
     x.set_defaults(func=cmd_run)
 

@@ -311,6 +311,7 @@ def plan_oneshot_cells(profile: dict, methods: dict[str, type], *, benchmarks=No
         return []
     cfg = config_from_profile(sec, profile.get("name", "?"))
     ranking = sec.get("ranking") or {}
+    order = list(sec.get("order", []))
     cells = []
     for bname, ds in selected(sec, benchmarks, datasets):
         why = unavailable(ds)
@@ -320,9 +321,14 @@ def plan_oneshot_cells(profile: dict, methods: dict[str, type], *, benchmarks=No
             if warn is not None and ours:
                 warn(f"not run ({len(ours)} one-shot methods on {bname}/{ds}): {why}")
             continue
-        for name, cls in ours.items():
-            rank = int(ranking.get("archs", 0)) if name in ranking.get("methods", []) else 0
-            for s in range(seeds if seeds is not None else sec.get("seeds", 1)):
+        # seed 0 of every method first, so a time-boxed run covers every method early;
+        # within a seed the profile's 'order' (e.g. the cells the figures need), then names
+        names = sorted(ours, key=lambda n: (order.index(n) if n in order else len(order), n))
+        for s in range(seeds if seeds is not None else sec.get("seeds", 1)):
+            for name in names:
+                cls = ours[name]
+                rank = int(ranking.get("archs", 0)) if name in ranking.get("methods", []) \
+                    else 0
                 cells.append(OneShotCell(name, bname, ds, s, cfg, cfg.epochs_for(cls), device,
                                          profile["experiment_seed"], ranking=rank))
     return cells

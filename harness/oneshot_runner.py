@@ -31,9 +31,14 @@ from harness.seeds import generator, torch_generator
 _POOLS: dict[tuple, Any] = {}
 
 
-class StopAfterEpoch(Exception):  # noqa: N818 - a control-flow signal for tests, not an error
-    """Raised by ``run_oneshot_cell(stop_after=k)`` once epoch k is checkpointed (tests use
-    it to interrupt a cell exactly like a kill between epochs)."""
+class Paused(Exception):  # noqa: N818 - a control-flow signal, not an error
+    """A cell stopped between epochs with its state checkpointed: the run's time box was
+    reached (``deadline``), or a test asked for it (``stop_after``). Re-running resumes it
+    to exactly the row an uninterrupted run gives."""
+
+    def __init__(self, epochs_done: int, epochs: int):
+        super().__init__(f"paused after {epochs_done} of {epochs} epochs")
+        self.epochs_done, self.epochs = epochs_done, epochs
 
 
 def pools_for(cell: OneShotCell):
@@ -90,21 +95,24 @@ CPU_THREADS = 1
 
 
 def run_oneshot_cell(cls: type[OneShotMethod], cell: OneShotCell, bench, checkpoint: Path,
-                     progress=None, stop_after: int | None = None) -> dict[str, Any]:
-    """Run (or resume from ``checkpoint``) one one-shot cell; return its result row."""
+                     progress=None, stop_after: int | None = None,
+                     deadline: float | None = None) -> dict[str, Any]:
+    """Run (or resume from ``checkpoint``) one one-shot cell; return its result row. Raises
+    :class:`Paused` after the epoch that ends past ``deadline`` (``time.time()``) or after
+    epoch ``stop_after``."""
     import torch
 
     before = torch.get_num_threads()
     if not cell.device.startswith("cuda"):
         torch.set_num_threads(CPU_THREADS)
     try:
-        return _run(cls, cell, bench, checkpoint, progress, stop_after)
+        return _run(cls, cell, bench, checkpoint, progress, stop_after, deadline)
     finally:
         torch.set_num_threads(before)
 
 
 def _run(cls: type[OneShotMethod], cell: OneShotCell, bench, checkpoint: Path,
-         progress, stop_after: int | None) -> dict[str, Any]:
+         progress, stop_after: int | None, deadline: float | None) -> dict[str, Any]:
     import torch
 
     from adapters.nb201_supernet import argmax_cell
@@ -169,8 +177,9 @@ def _run(cls: type[OneShotMethod], cell: OneShotCell, bench, checkpoint: Path,
         seconds += epoch_seconds
         log.append(entry)
         save_checkpoint(checkpoint, ctx, epoch + 1, log, seconds)
-        if stop_after is not None and epoch + 1 == stop_after:
-            raise StopAfterEpoch(epoch + 1)
+        if (stop_after is not None and epoch + 1 == stop_after) or (
+                deadline is not None and time.time() > deadline and epoch + 1 < cell.epochs):
+            raise Paused(epoch + 1, cell.epochs)
         if cfg.max_minutes and seconds > 60 * cfg.max_minutes and epoch + 1 < cell.epochs:
             stopped = (f"wall-clock cap of {cfg.max_minutes:g} min reached after {epoch + 1} "
                        f"of {cell.epochs} epochs")
@@ -235,22 +244,33 @@ def _worker_init(threads: int, data_root: str | None) -> None:
         config.set_data_root(data_root)
 
 
-def _run_in_worker(cell: OneShotCell, folder: str) -> dict[str, Any]:
+def _run_in_worker(cell: OneShotCell, folder: str, deadline: float | None, first: bool
+                   ) -> dict[str, Any]:
     from harness.oneshot import checkpoint_path
     from harness.registry import default_registry
     from harness.runner import _get_bench
 
     cls = default_registry().get(cell.method)
     bench = _get_bench(cell.benchmark)
+    if not first and deadline is not None and time.time() > deadline:
+        raise Paused(0, cell.epochs)
     ck = checkpoint_path(Path(folder), cell, cls.version, bench.content_sha256)
-    return run_oneshot_cell(cls, cell, bench, ck)
+    return run_oneshot_cell(cls, cell, bench, ck, deadline=deadline)
+
+
+def _paused_line(cell: OneShotCell, epochs_done: int) -> str:
+    return f"{cell.method} {cell.dataset} seed {cell.seed}: {epochs_done}/{cell.epochs} epochs"
 
 
 def execute_oneshot(cells: list[OneShotCell], store, registry, finish, new_bar,
-                    jobs: int = 1) -> None:
+                    jobs: int = 1, minutes: float | None = None) -> list[str]:
     """Run one-shot cells (resuming any checkpointed epochs); store each row at once and
     drop its checkpoint. With ``jobs`` > 1 cells run side by side in worker processes (one
-    torch thread each on the CPU, see :data:`CPU_THREADS`)."""
+    torch thread each on the CPU, see :data:`CPU_THREADS`). With ``minutes``, no epoch
+    starts after that time box: unfinished cells keep their checkpoints and the next run
+    continues them (the rows do not depend on where a run stopped); every run does at least
+    one epoch, so a short box still makes progress. Returns one line per cell left
+    unfinished."""
     import os
 
     from harness import config
@@ -259,13 +279,21 @@ def execute_oneshot(cells: list[OneShotCell], store, registry, finish, new_bar,
     from harness.runner import _get_bench
 
     folder = checkpoint_folder(store.path)
+    deadline = time.time() + 60 * minutes if minutes else None
+    paused: list[str] = []
 
-    def done(cell: OneShotCell, row: dict | None, err: str | None) -> None:
-        finish(cell, row, err)
-        if row is not None:
-            cls = registry.get(cell.method)
-            checkpoint_path(folder, cell, cls.version, row["data_sha256"]).unlink(
-                missing_ok=True)
+    def done(cell: OneShotCell, run) -> None:
+        try:
+            row = run()
+        except Paused as p:
+            paused.append(_paused_line(cell, p.epochs_done))
+            return
+        except HarnessError as exc:
+            finish(cell, None, str(exc))
+            return
+        finish(cell, row, None)
+        cls = registry.get(cell.method)
+        checkpoint_path(folder, cell, cls.version, row["data_sha256"]).unlink(missing_ok=True)
 
     if jobs <= 1:
         total = sum(c.epochs * max(1, len(pools_for(c).y_train) // c.cfg.batch_size)
@@ -278,15 +306,16 @@ def execute_oneshot(cells: list[OneShotCell], store, registry, finish, new_bar,
                                     f"{epoch + 1}/{cell.epochs}", refresh=False)
                 bar.update(1)
 
-        for c in cells:
+        for i, c in enumerate(cells):
             cls = registry.get(c.method)
             bench = _get_bench(c.benchmark)
             ck = checkpoint_path(folder, c, cls.version, bench.content_sha256)
-            try:
-                done(c, run_oneshot_cell(cls, c, bench, ck, progress=tick), None)
-            except HarnessError as exc:
-                done(c, None, str(exc))
-        return
+            if i and deadline is not None and time.time() > deadline:
+                paused.append(_paused_line(c, 0))
+                continue
+            done(c, lambda c=c, cls=cls, bench=bench, ck=ck: run_oneshot_cell(
+                cls, c, bench, ck, progress=tick, deadline=deadline))
+        return paused
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
@@ -297,9 +326,8 @@ def execute_oneshot(cells: list[OneShotCell], store, registry, finish, new_bar,
     with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn"),
                              initializer=_worker_init,
                              initargs=(threads, str(root) if root else None)) as ex:
-        futs = {ex.submit(_run_in_worker, c, str(folder)): c for c in cells}
+        futs = {ex.submit(_run_in_worker, c, str(folder), deadline, i < jobs): c
+                for i, c in enumerate(cells)}
         for fut in as_completed(futs):
-            try:
-                done(futs[fut], fut.result(), None)
-            except HarnessError as exc:
-                done(futs[fut], None, str(exc))
+            done(futs[fut], fut.result)
+    return paused

@@ -104,6 +104,11 @@ def _validate_profile(prof: Any, where: str) -> None:
         if not isinstance(rk, dict) or not isinstance(rk.get("methods", []), list) or not (
                 isinstance(rk.get("archs", 3), int) and rk.get("archs", 3) >= 3):
             raise bad("'oneshot.ranking' must be {\"methods\": [names], \"archs\": n >= 3}")
+        m = one.get("minutes")
+        if m is not None and (isinstance(m, bool) or not isinstance(m, (int, float)) or m < 0):
+            raise bad("'oneshot.minutes' must be a number of minutes >= 0 (0: no time box)")
+        if not isinstance(one.get("order", []), list):
+            raise bad("'oneshot.order' must be a list of method names")
         config_from_profile(one, where)
     sec = prof.get("search")
     if sec is not None:
@@ -312,15 +317,18 @@ class RunSummary:
     failed: list[str] | None = None
     sweep: Any = None  # harness.proxy_runner.SweepReport of the proxy cells
     partial: int = 0  # proxy cells stored on part of their sample (time box reached)
+    oneshot_paused: list[str] | None = None  # one-shot cells left for the next run
 
 
 def execute(cells: list, store, registry, *, jobs: int = 1, progress: bool = True,
-            proxy_minutes: float | None = None) -> RunSummary:
+            proxy_minutes: float | None = None, oneshot_minutes: float | None = None
+            ) -> RunSummary:
     """Run cells not yet stored; insert each row as soon as its cell finishes. Search cells
     run first; then one proxy sweep scores the proxy cells' arch samples (for at most
     ``proxy_minutes`` when given; the scores are cached, so the next run continues) and
     every proxy cell is evaluated on what has been scored; then the one-shot cells run
-    (each resumes from its last epoch checkpoint)."""
+    (each resumes from its last epoch checkpoint; with ``oneshot_minutes`` no epoch starts
+    after that time box)."""
     from harness import config
 
     summary = RunSummary(failed=[])
@@ -389,7 +397,8 @@ def execute(cells: list, store, registry, *, jobs: int = 1, progress: bool = Tru
     if oneshot_todo:
         from harness.oneshot_runner import execute_oneshot
 
-        execute_oneshot(oneshot_todo, store, registry, finish, new_bar, jobs)
+        summary.oneshot_paused = execute_oneshot(oneshot_todo, store, registry, finish,
+                                                 new_bar, jobs, oneshot_minutes)
     if bar is not None:
         bar.close()
     return summary

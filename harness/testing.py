@@ -126,7 +126,7 @@ def check_oneshot(cls: type, bench: Any, dataset: str = "cifar10", workdir: Any 
     from harness.api import OneShotMethod
     from harness.h5layout import H5Benchmark
     from harness.oneshot import OneShotCell, OneShotConfig
-    from harness.oneshot_runner import StopAfterEpoch, run_oneshot_cell
+    from harness.oneshot_runner import Paused, run_oneshot_cell
 
     if not issubclass(cls, OneShotMethod):
         raise MethodError(f"{cls.__name__}: not a one-shot method")
@@ -194,7 +194,7 @@ def check_oneshot(cls: type, bench: Any, dataset: str = "cifar10", workdir: Any 
         passed.append("never_reads_the_table")
         try:
             run(base / "b", 0, stop_after=1)
-        except StopAfterEpoch:
+        except Paused:
             pass
         if _comparable(run(base / "b", 0)) != _comparable(first):
             raise MethodError(f"{name}: a run resumed from its epoch-1 checkpoint differs from "

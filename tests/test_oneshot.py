@@ -373,3 +373,21 @@ def test_oneshot_methods_run_on_cuda(name, nb201, tmp_path):
     row = run_oneshot_cell(default_registry().get(name), cell, nb201, tmp_path / "c.pt")
     assert row["device"] == "cuda" and row["result"]["gpu_hours"] > 0
     assert 10 <= row["test_value"] <= 94.37
+
+
+def test_a_time_boxed_run_pauses_and_the_next_continues(tmp_path, harness_home, data_root,
+                                                        nb201):
+    from tests.helpers import run_cli
+
+    env = {"NAS_HARNESS_HOME": str(harness_home), "NAS_HARNESS_DATA": str(data_root)}
+    prof = _tiny_profile(tmp_path, epochs=3)
+    whole, boxed = tmp_path / "whole.sqlite", tmp_path / "boxed.sqlite"
+    run_cli("run", "gdas", "--profile", prof, "--store", str(whole), "--quiet", env=env,
+            check=True)
+    out = run_cli("run", "gdas", "--profile", prof, "--store", str(boxed), "--quiet",
+                  "--oneshot-minutes", "0.0001", env=env, check=True).stdout
+    assert "1 cells left for the next run" in out and "gdas cifar10 seed 0: 1/3 epochs" in out
+    assert not _rows(boxed)
+    run_cli("run", "gdas", "--profile", prof, "--store", str(boxed), "--quiet", env=env,
+            check=True)
+    assert _rows(boxed) == _rows(whole)
