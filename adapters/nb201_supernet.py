@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import nn
@@ -37,9 +38,19 @@ SKIP = OPS.index("skip_connect")
 
 @dataclass(frozen=True)
 class Weighted:
-    """Every op of edge ``e`` weighted by ``weights[e]`` (a (6, 5) tensor)."""
+    """Every op of edge ``e`` weighted by ``weights[e]`` (a (6, 5) tensor). Options of the
+    robust DARTS variants: ``active`` (6, 5) marks the ops still computed (P-DARTS drops
+    ops; a dropped op must have weight 0); ``edge_scale`` (6,) multiplies each edge's output
+    (PC-DARTS edge normalisation); ``aux_skip`` adds ``aux_skip * x`` to every edge outside
+    the weights (DARTS-'s auxiliary skip); ``skip_drop`` is a dropout rate on the
+    skip_connect outputs, drawn from ``generator`` (P-DARTS)."""
 
     weights: torch.Tensor
+    active: Any = None
+    edge_scale: torch.Tensor | None = None
+    aux_skip: float = 0.0
+    skip_drop: float = 0.0
+    generator: Any = None
 
 
 @dataclass(frozen=True)
@@ -63,11 +74,15 @@ Path = Weighted | Hard | SinglePath
 class SearchCell(nn.Module):
     """An NB201 cell whose 6 edges each hold the 5 candidate operations."""
 
-    def __init__(self, c: int, affine: bool, track_running_stats: bool):
+    def __init__(self, c: int, affine: bool, track_running_stats: bool, partial: int = 1):
         super().__init__()
+        if c % partial:
+            raise ValueError(f"{c} channels cannot be split into {partial} parts")
+        #: PC-DARTS: the ops see 1/partial of the channels, the rest bypass the edge
+        self.partial = partial
         self.edges = nn.ModuleList(
-            nn.ModuleList(make_op(op, c, affine, track_running_stats) for op in OPS)
-            for _ in EDGES)
+            nn.ModuleList(make_op(op, c // partial, affine, track_running_stats)
+                          for op in OPS) for _ in EDGES)
 
     def forward(self, x: torch.Tensor, path: Path) -> torch.Tensor:
         nodes = [x]
@@ -83,6 +98,17 @@ class SearchCell(nn.Module):
         return nodes[3]
 
     def _edge(self, e: int, x: torch.Tensor, path: Path) -> torch.Tensor | None:
+        if self.partial == 1:
+            return self._ops(e, x, path)
+        # PC-DARTS: ops on the first C/K channels, the others pass through; channel shuffle
+        k = x.shape[1] // self.partial
+        y = self._ops(e, x[:, :k], path)
+        y = torch.cat([y if y is not None else x[:, :k].mul(0.0), x[:, k:]], dim=1)
+        n, c, h, w = y.shape
+        return y.view(n, self.partial, c // self.partial, h, w).transpose(1, 2).reshape(
+            n, c, h, w)
+
+    def _ops(self, e: int, x: torch.Tensor, path: Path) -> torch.Tensor | None:
         ops = self.edges[e]
         if isinstance(path, SinglePath):
             k = int(path.ops[e])
@@ -95,10 +121,18 @@ class SearchCell(nn.Module):
         w = path.weights[e]
         out = None
         for k in range(NUM_OPS):
-            if k == NONE:
+            if k == NONE or (path.active is not None and not path.active[e][k]):
                 continue  # zero output: contributes nothing, its weight gets no gradient
-            y = ops[k](x) * w[k]
+            y = ops[k](x)
+            if k == SKIP and path.skip_drop > 0:
+                keep = torch.rand(y.shape, generator=path.generator, device=y.device)
+                y = y * (keep >= path.skip_drop) / (1 - path.skip_drop)
+            y = y * w[k]
             out = y if out is None else out + y
+        if path.aux_skip:
+            out = x * path.aux_skip if out is None else out + x * path.aux_skip
+        if path.edge_scale is not None and out is not None:
+            out = out * path.edge_scale[e]
         return out
 
 
@@ -106,11 +140,12 @@ class Supernet(nn.Module):
     """The NB201 skeleton around one shared :class:`SearchCell` type (weights per cell)."""
 
     def __init__(self, num_classes: int, C: int = 16, N: int = 5, affine: bool = False,
-                 track_running_stats: bool = False):
+                 track_running_stats: bool = False, partial_channels: int = 1):
         super().__init__()
         self.C, self.N = C, N
         build_skeleton(self, C, N, num_classes,
-                       lambda c: SearchCell(c, affine, track_running_stats), nn.ModuleList)
+                       lambda c: SearchCell(c, affine, track_running_stats, partial_channels),
+                       nn.ModuleList)
 
     def forward(self, x: torch.Tensor, path: Path) -> torch.Tensor:
         h = self.stem(x)

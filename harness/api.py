@@ -110,6 +110,8 @@ class OneShotMethod(Method):
     weight_optimiser: ClassVar[dict[str, Any]] = {}
     #: epochs of the paper configuration (the method's own NB201 reference setting)
     paper_epochs: ClassVar[int] = 50
+    #: supernet options the method needs, e.g. {"partial_channels": 4} for PC-DARTS
+    supernet_options: ClassVar[dict[str, Any]] = {}
 
     @abstractmethod
     def _setup(self, ctx: Any) -> None:

@@ -65,7 +65,7 @@ def build_supernet(cls: type[OneShotMethod], cell: OneShotCell, num_classes: int
 
     with torch.device("meta"):
         net = Supernet(num_classes, cell.cfg.C, cell.cfg.N, affine=False,
-                       track_running_stats=cls.track_running_stats)
+                       track_running_stats=cls.track_running_stats, **cls.supernet_options)
     net = net.to_empty(device="cpu")
     init_network(net, torch_generator(cell.stream("init")))
     return net.to(cell.device).train()

@@ -63,9 +63,10 @@ def test_smoke_run_writes_the_leaderboard(tmp_path, harness_home, data_root, nb2
     # one-shot section: every method's derived cell, the ranking table, Figures 1, 3a, 3b
     (key, one), = res["oneshot"].items()
     assert key.startswith("smoke/") and key.endswith("/cifar10")
-    assert [r["method"] for r in one["methods"]] == ["darts-v1", "darts-v2", "drnas",
-                                                     "fairnas", "gdas", "rsps", "spos"]
-    darts = one["methods"][0]
+    assert [r["method"] for r in one["methods"]] == [
+        "beta-darts", "darts-minus", "darts-v1", "darts-v2", "drnas", "fairdarts", "fairnas",
+        "gaea", "gdas", "pc-darts", "pdarts", "rsps", "sdarts-adv", "sdarts-rs", "spos"]
+    darts = one["methods"][2]
     assert "54.30±0.00 [ref 18" in darts["published NB201 valid / test"]
     assert {(r["method"], r["estimate"][:9]) for r in one["ranking"]} == {
         ("darts-v1", "inherited"), ("darts-v1", "sum of lo"), ("fairnas", "inherited"),
