@@ -258,6 +258,11 @@ def build(store, out_dir: str | Path, registry=None, spec_dir: Path = SPEC_DIR
         sections_md.append(oneshot["markdown"])
         sections_html.append(oneshot["html"])
         figures += oneshot["figures"]
+    from harness.leaderboard_survey import build_section as survey_section
+
+    survey = survey_section(rows, specs, refs, out)
+    sections_md.append(survey["markdown"])
+    sections_html.append(survey["html"])
     generated = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
     meta = {"generated": generated, "store": str(store.path), "rows_used": len(rows),
             "data_sha256": sorted({r["data_sha256"] for r in rows}),
@@ -282,6 +287,6 @@ def build(store, out_dir: str | Path, registry=None, spec_dir: Path = SPEC_DIR
         f"<p>{html.escape(header.split(chr(10), 2)[2])}</p>" + "\n".join(sections_html)
         + "</body></html>\n")
     results = {"meta": meta, "search": agg, "tables": tables, "proxies": proxy["tables"],
-               "oneshot": oneshot["tables"], "figures": figures}
+               "oneshot": oneshot["tables"], "survey": survey["tables"], "figures": figures}
     (out / "results.json").write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
     return results

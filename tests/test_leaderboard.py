@@ -76,8 +76,18 @@ def test_smoke_run_writes_the_leaderboard(tmp_path, harness_home, data_root, nb2
         "reproduced", "contradicted", "direction reproduced, values not")
     assert {"oneshot_fig1_smoke_cifar10.png", "oneshot_fig3a_smoke_cifar10.png",
             "oneshot_fig3b_smoke_cifar10.png"} <= set(pngs)
+    # the survey's Table 2 and Table 1 regenerated, and the claims audit page
+    t2 = {r["method"]: r for r in res["survey"]["table2"]}
+    assert len(t2) == 12 and t2["DARTS (2nd order)"]["configuration"] == "smoke"
+    assert t2["GAEA"]["survey (DARTS space, CIFAR-10 error; different search space)"] == \
+        "2.50±0.06 %, 8.3 GPU-h"
+    assert len(res["survey"]["table1"]["rows"]) == 6
+    verdicts = {c["claim"].split(" ")[0]: c["verdict"] for c in res["survey"]["claims"]}
+    assert len(res["survey"]["claims"]) >= 30 and verdicts["AmoebaNet"] == "mislabelled"
+    assert "Claims audit" in (out / "claims.md").read_text()
     md = (out / "README.md").read_text()
     assert "SMOKE configuration, not the paper's" in md
+    assert "Survey Table 2 regenerated" in md and "Survey Table 1 regenerated" in md
     assert "REINFORCE, NB201 paper [ref 23" in md and "UNVERIFIED" in md
     assert re.search(r"93\.85 ± 0\.37; ours [+-]\d+\.\d\d", md)
     # regenerating from the same store alone gives the same numbers
