@@ -303,7 +303,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 # ---- parsers ------------------------------------------------------------------------------
 def add_parsers(sub, parser_class) -> None:
-    from harness.runner import profile_names
+    from harness.profile import profile_names
 
     x = sub.add_parser("list", help="registered methods (built-in and plugins)")
     x.add_argument("--json", action="store_true", help="print JSON")
