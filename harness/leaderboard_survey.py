@@ -34,7 +34,7 @@ def build_section(rows: list[dict], specs: dict, refs: dict, out: Path) -> dict[
     md: list[str] = []
     hp: list[str] = []
     if t2:
-        cap = ("The survey's Table 2 regenerated on NB201 CIFAR-10 under one protocol: every "
+        cap = ("The survey's Table 2 regenerated on NB201 under one protocol: every "
                "variant on the same supernet, data, seeds and budget (configuration column; "
                "the 'reduced' and 'smoke' ones are not the papers'). Skip collapse is "
                "measured on the derived cells (>= 3 of 6 skip edges on most seeds) and on the "

@@ -46,11 +46,13 @@ def collapse(rs: list[dict]) -> dict[str, Any]:
 
 
 def table2(rows: list[dict], specs: dict, refs: dict) -> list[dict]:
-    from harness.leaderboard_oneshot import _published
+    """One row per (dataset, method) of the survey's Table 2 list, CIFAR-10 first."""
+    from harness.leaderboard_oneshot import DATASETS, _published
 
+    present = {r["dataset"] for r in rows if r["kind"] == "oneshot"}
     out = []
-    for spec in specs.get("table2", []):
-        rs = _oneshot(rows, spec["method"])
+    for ds, spec in ((d, s) for d in DATASETS if d in present for s in specs.get("table2", [])):
+        rs = _oneshot(rows, spec["method"], ds)
         if not rs:
             continue
         col = collapse(rs)
@@ -59,20 +61,20 @@ def table2(rows: list[dict], specs: dict, refs: dict) -> list[dict]:
         gpu = [r["result"].get("gpu_hours") for r in rs]
         ref = refs.get(spec.get("survey_ref"), {})
         out.append({
+            "dataset": ds,
             "method": spec["label"],
             "configuration": rs[0]["result"]["configuration"],
             "skip collapse, measured": f"{col['verdict']}: {col['mean_skip_edges']:.1f} skip "
                                        f"edges on average, {col['collapsed_seeds']}/"
                                        f"{col['seeds']} seeds with >= 3 of 6",
             "alpha trajectory": col.get("trajectory", "—"),
-            "derived cell test acc (NB201 cifar10)":
+            "derived cell test acc":
                 f"{np.mean(test):.2f} ± {np.std(test, ddof=1) if len(test) > 1 else 0:.2f}",
             "search cost": f"{np.median(secs):.0f} s on {rs[0]['result']['device']}"
                            + (f" ({np.median(gpu):.3f} GPU-h)" if gpu[0] else ""),
             "survey (DARTS space, CIFAR-10 error; different search space)":
                 ref.get("survey_value", "—") if ref else "—",
-            "original NB201 value (valid / test)": _published(specs, refs, spec["method"],
-                                                              "cifar10"),
+            "original NB201 value (valid / test)": _published(specs, refs, spec["method"], ds),
             "verdict on the survey's 'skip collapse?'":
                 f"unverifiable (the survey's column is not in the reference file); "
                 f"measured here: {col['verdict']}" if ref else "not in the survey's Table 2",
