@@ -45,6 +45,20 @@ def collapse(rs: list[dict]) -> dict[str, Any]:
     return out
 
 
+def collapse_verdict(spec: dict, col: dict, ref: dict) -> str:
+    """The survey's "skip collapse?" entry (``survey_skip_collapse``: true/false in the spec,
+    copied from the survey) against the collapse measured here."""
+    if not ref:
+        return "not in the survey's Table 2"
+    said = spec.get("survey_skip_collapse")
+    if said is None:
+        return ("unverifiable: the survey's entry is not in the reference file; measured "
+                f"here: {col['verdict']}")
+    ours = col["verdict"] == "collapse"
+    return (f"{'reproduced' if ours == said else 'contradicted'}: the survey says "
+            f"{'collapse' if said else 'no collapse'}, measured here: {col['verdict']}")
+
+
 def table2(rows: list[dict], specs: dict, refs: dict) -> list[dict]:
     """One row per (dataset, method) of the survey's Table 2 list, CIFAR-10 first."""
     from harness.leaderboard_oneshot import DATASETS, _published
@@ -75,9 +89,7 @@ def table2(rows: list[dict], specs: dict, refs: dict) -> list[dict]:
             "survey (DARTS space, CIFAR-10 error; different search space)":
                 ref.get("survey_value", "—") if ref else "—",
             "original NB201 value (valid / test)": _published(specs, refs, spec["method"], ds),
-            "verdict on the survey's 'skip collapse?'":
-                f"unverifiable (the survey's column is not in the reference file); "
-                f"measured here: {col['verdict']}" if ref else "not in the survey's Table 2",
+            "verdict on the survey's 'skip collapse?'": collapse_verdict(spec, col, ref),
         })
     return out
 

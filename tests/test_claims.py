@@ -86,3 +86,21 @@ def test_skip_collapse_is_measured_on_the_derived_cells():
     assert got["verdict"] == "collapse" and got["collapsed_seeds"] == 2
     assert got["trajectory"].startswith("skip weight rises (0.200 -> 0.550")
     assert collapse([run(0, 0.2, 0.2), run(3, 0.2, 0.2)])["verdict"] == "no collapse"
+
+
+@pytest.mark.parametrize("said, skips, want", [(True, 6, "reproduced"), (True, 0, "contradicted"),
+                                               (False, 0, "reproduced"), (None, 6,
+                                                                          "unverifiable")])
+def test_table2_collapse_verdict_follows_the_measured_cells(tmp_path, said, skips, want):
+    from harness.survey_tables import table2
+
+    log = [{"weights": [[0.2] * 5] * 6}]
+    res = {"skip_edges": skips, "log": log, "configuration": "reduced", "complete": True,
+           "search_seconds": 10.0, "device": "cpu"}
+    rows = _store(tmp_path, [_row("oneshot", "darts-v1", res, test_value=54.3, seed=s,
+                                  budget="reduced") for s in (0, 1)])
+    spec = {"label": "DARTS", "method": "darts-v1", "survey_ref": 35}
+    if said is not None:
+        spec["survey_skip_collapse"] = said
+    (row,) = table2(rows, {"table2": [spec]}, REFS)
+    assert row["verdict on the survey's 'skip collapse?'"].startswith(want)
