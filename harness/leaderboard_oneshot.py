@@ -16,8 +16,6 @@ from adapters.nb201_space import OPS
 from harness.leaderboard_proxies import _save
 
 DATASETS = ("cifar10", "cifar100", "ImageNet16-120")
-#: the survey's claim (Section IV) and the values it names
-CLAIM = {"spos": 0.4, "fairnas": 0.7}
 
 
 def groups(rows: list[dict]) -> dict[tuple[str, str, str, str], list[dict]]:
@@ -89,23 +87,16 @@ def _ranking_rows(rs: dict[str, list[dict]]) -> list[dict]:
     return table
 
 
-def claim_verdict(rs: dict[str, list[dict]]) -> str:
-    """The survey's "FairNAS raises the supernet's tau from ~0.4 to ~0.7 on NB201"."""
-    taus = {}
-    for m in CLAIM:
-        vals = [r["result"]["ranking"]["supernet_vs_test"]["kendall"] for r in rs.get(m, [])
-                if r["result"].get("ranking")]
-        if vals:
-            taus[m] = (float(np.mean(vals)), len(vals))
-    if len(taus) < 2:
-        return "not measured (needs ranked SPOS and FairNAS supernets)"
-    (s, ns), (f, nf) = taus["spos"], taus["fairnas"]
-    got = f"SPOS τ {s:.2f} (n={ns} seeds) -> FairNAS τ {f:.2f} (n={nf})"
-    if f <= s:
-        return f"contradicted: {got}; fairness sampling did not raise the ranking quality"
-    if abs(s - CLAIM["spos"]) <= 0.1 and abs(f - CLAIM["fairnas"]) <= 0.1:
-        return f"reproduced: {got}"
-    return f"direction reproduced, values not: {got} (claim 0.4 -> 0.7)"
+def claim_verdict(rs: dict[str, list[dict]], specs: dict, refs: dict) -> str:
+    """The survey's "FairNAS raises the supernet's tau from ~0.4 to ~0.7 on NB201", judged
+    by the claims audit's rule (harness.claims) on this group's rows."""
+    from harness.claims import measured, verdict
+
+    spec = next(c for c in specs["claims"] if c["id"] == "text-fairnas")
+    rows = [r for seeds in rs.values() for r in seeds]
+    v, why = verdict(spec, measured(spec, rows), str(refs.get(spec["ref_id"], {}).get(
+        "status", "")))
+    return f"{v}: {why}"
 
 
 def build_section(rows: list[dict], specs: dict, refs: dict, out: Path) -> dict[str, Any]:
@@ -142,7 +133,7 @@ def build_section(rows: list[dict], specs: dict, refs: dict, out: Path) -> dict[
                tabulate(table, headers="keys", tablefmt="html")]
         rank = _ranking_rows(rs)
         if rank:
-            verdict = claim_verdict(rs)
+            verdict = claim_verdict(rs, specs, refs)
             data[f"{conf}/{budget}/{ds}"].update(ranking=rank, claim_verdict=verdict)
             rcap = (f"How well each trained supernet ranks {rank[0]['archs']} archs stratified "
                     f"over {ds} test accuracy ({conf} configuration). Survey (Section IV): "
