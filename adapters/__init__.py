@@ -63,7 +63,7 @@ def _nb201_spec() -> BenchmarkSpec:
 
 def _tnb101_spec(space: str) -> BenchmarkSpec:
     from adapters import tnb101
-    from adapters.encoded_space import EncodedSpace
+    from adapters.encoded_space import CellSpace, EncodedSpace
 
     n = {"micro": "4,096 cells", "macro": "3,256 macro skeletons"}[space]
 
@@ -82,7 +82,7 @@ def _tnb101_spec(space: str) -> BenchmarkSpec:
         convert_official=lambda path, out, progress=None: tnb101.convert_official(
             path, out, space, progress),
         official_files="transnas-bench_v10141024.pth",
-        space_factory=EncodedSpace,
+        space_factory=CellSpace if space == "micro" else EncodedSpace,
         model_builder=build,
         model_shape=lambda ds: (tnb101.NUM_CLASSES.get(ds), tnb101.INPUT_RESOLUTION),
     )

@@ -169,6 +169,15 @@ class Benchmark:
     def neighbours(self, idx: int) -> np.ndarray:
         return self.space.neighbours(idx)
 
+    def output_depends_on_input(self, ids: Any) -> np.ndarray:
+        """Per arch: False when its network's output cannot depend on the input (a cell with
+        no input-to-output path); True where the space cannot tell (every arch counts)."""
+        idx = self.index(ids)
+        connected = getattr(self.space, "connected", None)
+        if connected is None:
+            return np.ones(len(idx), dtype=bool)
+        return np.array([connected(int(i)) for i in idx], dtype=bool)
+
     def encode(self, ids: Any) -> np.ndarray:
         return self.h5.array("archs", "encoding")[self.index(ids)]
 

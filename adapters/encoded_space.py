@@ -51,3 +51,13 @@ class EncodedSpace:
         if len(nb) == 0:
             return int(rng.integers(self.size))
         return int(nb[rng.integers(len(nb))])
+
+
+class CellSpace(EncodedSpace):
+    """An :class:`EncodedSpace` of NB201-shaped cells (6 edge ops, op 0 = ``none``), e.g.
+    the TransNAS-Bench-101 micro space: it also knows which cells are disconnected."""
+
+    def connected(self, idx: int) -> bool:
+        from adapters.nb201_space import output_connected
+
+        return output_connected(self.encodings[idx])

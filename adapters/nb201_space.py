@@ -62,6 +62,16 @@ def arch_string(ops: Sequence[int]) -> str:
     return "|{}~0|+|{}~0|{}~1|+|{}~0|{}~1|{}~2|".format(*names)
 
 
+def output_connected(ops: Sequence[int]) -> bool:
+    """True when the cell's output node is reachable from its input through edges that are
+    not ``none`` (op 0), i.e. when the network's output depends on its input at all."""
+    reach = {0}
+    for (target, source), op in zip(EDGES, ops, strict=True):
+        if int(op) != 0 and source in reach:
+            reach.add(target)
+    return 3 in reach
+
+
 def encode_code(ops: np.ndarray) -> np.ndarray:
     """Base-5 integer code of (..., 6) op-index arrays (edge 0 most significant)."""
     ops = np.asarray(ops, dtype=np.int64)
@@ -202,6 +212,10 @@ class NB201Space:
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
         """n arch indices uniformly at random (with replacement)."""
         return rng.integers(0, self.size, size=n)
+
+    def connected(self, idx: int) -> bool:
+        """Whether the cell's output depends on its input (see :func:`output_connected`)."""
+        return output_connected(self.encodings[idx])
 
     def neighbours(self, idx: int) -> np.ndarray:
         """All 24 archs that differ from ``idx`` in exactly one edge's op."""

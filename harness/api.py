@@ -64,10 +64,48 @@ class Proxy(Method):
     needs_images: ClassVar[bool] = True
     #: a cost the benchmark's table must have (e.g. "flops"), or None
     needs_cost: ClassVar[str | None] = None
+    #: True for proxies that are undefined on networks whose output does not depend on the
+    #: input (a cell with no input-to-output path): the harness scores such archs -inf, the
+    #: worst possible value, so they are ranked last instead of dropped, without calling
+    #: :meth:`_score`. NaN is then left for real numerical failures.
+    undefined_on_disconnected: ClassVar[bool] = False
+    #: a pass of :mod:`harness.proxy_passes` the harness may run once for several proxies on
+    #: the same network and minibatch ("backward": cross-entropy forward+backward;
+    #: "jacobian": a forward with an input gradient). A proxy naming one implements
+    #: :meth:`_observe` and :meth:`_collect` instead of :meth:`_score`.
+    shared_pass: ClassVar[str | None] = None
+    #: True (the safe default for plugins) when scoring may change the network beyond its
+    #: gradients and BN running statistics (weights, dtype, modules), or reads those
+    #: statistics: the engine then gives the proxy its own copy of the freshly initialised
+    #: network. False lets it share the network (proxies with a shared pass must not mutate)
+    mutates_model: ClassVar[bool] = True
 
-    @abstractmethod
+    def __init_subclass__(cls, **kw: Any) -> None:
+        super().__init_subclass__(**kw)
+        if cls.shared_pass is not None and (cls._observe is Proxy._observe
+                                             or cls._collect is Proxy._collect):
+            raise TypeError(f"{cls.__name__}: a proxy with shared_pass implements _observe "
+                            "and _collect")
+
     def _score(self, ctx: Any) -> float:
-        """Score one architecture; ``ctx`` is a :class:`harness.proxy.ProxyContext`."""
+        """Score one architecture; ``ctx`` is a :class:`harness.proxy.ProxyContext`.
+        Override it, or declare :attr:`shared_pass` (then the pass runs here, alone)."""
+        if self.shared_pass is None:
+            raise TypeError(f"{type(self).__name__} implements neither _score nor "
+                            "shared_pass + _observe/_collect")
+        from harness.proxy_passes import run_pass
+
+        observed = self._observe(ctx)
+        return self._collect(ctx, observed, run_pass(self.shared_pass, ctx))
+
+    def _observe(self, ctx: Any) -> Any:
+        """Before the shared pass: register hooks on ``ctx.model``; return what
+        :meth:`_collect` needs (it removes the hooks)."""
+        raise NotImplementedError
+
+    def _collect(self, ctx: Any, observed: Any, outcome: Any) -> float:
+        """After the shared pass (``outcome``: what the pass returned): the score."""
+        raise NotImplementedError
 
 
 class ProxyEnsemble(Method):

@@ -202,6 +202,9 @@ def build_parser() -> argparse.ArgumentParser:
     from harness import commands
 
     commands.add_parsers(sub, _Parser)
+    from harness import score_cmd
+
+    score_cmd.add_parser(sub)
     return p
 
 

@@ -85,7 +85,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     cells = runner.plan_cells(profile, methods, benchmarks=args.benchmark,
                               datasets=args.dataset, seeds=args.seeds, has_times=has_times)
-    device = _device(args.device)
+    device = check_device(args.device)
     cells += plan_proxy_cells(profile, methods, benchmarks=args.benchmark,
                               datasets=args.dataset, device=device, warn=_warn)
     cells += plan_oneshot_cells(profile, methods, benchmarks=args.benchmark,
@@ -147,7 +147,7 @@ def _print_sweep(summary, minutes: float | None) -> None:
               "--proxy-minutes 0 to finish in one go.")
 
 
-def _device(name: str) -> str:
+def check_device(name: str) -> str:
     if name.startswith("cuda"):
         import torch
 

@@ -50,6 +50,14 @@ def _ci(c: dict, key: str) -> str:
     return f"{v:.3f} [{lo:.2f}, {hi:.2f}]"
 
 
+def _fin(v) -> bool:
+    return v is not None and bool(np.isfinite(v))
+
+
+def _num(v) -> str:
+    return f"{v:.3f}" if _fin(v) else "—"
+
+
 def _close(value: float, ref: float, ci: list[float] | None) -> bool:
     if value is None or not np.isfinite(value):
         return False
@@ -67,21 +75,39 @@ def comparable(row: dict) -> tuple[bool, str]:
     return True, ""
 
 
-def verdict_original(row: dict, ref: float | None) -> str:
+#: archs ours and the published scores must share before the verdicts use that set
+SHARED_MIN = 100
+
+
+def verdict_set(row: dict, ours: dict | None) -> tuple[dict, str]:
+    """The correlations a verdict uses and the set's name: the archs ours and the published
+    scores share when there are >= SHARED_MIN of them (like for like), else the row's own
+    set (our sample, or every published arch). ``ours``: our row of the same proxy, whose
+    ``shared`` entry holds both sides."""
+    shared = (ours or {}).get("result", {}).get("shared")
+    if shared and shared["n"] >= SHARED_MIN:
+        side = "published" if row["kind"] == "proxy-published" else "ours"
+        return shared[side], f"shared {shared['n']}"
+    own = "all published" if row["kind"] == "proxy-published" else "our sample"
+    return row["result"]["test"], own
+
+
+def verdict_original(row: dict, ref: float | None, ours: dict | None = None) -> str:
     if ref is None:
         return "no verified original"
     ok, why = comparable(row)
     if not ok:
         return f"not comparable ({why})"
-    t = row["result"]["test"]
-    return "reproduced" if _close(t.get("spearman"), ref, t.get("spearman_ci")) else \
+    t, where = verdict_set(row, ours)
+    word = "reproduced" if _close(t.get("spearman"), ref, t.get("spearman_ci")) else \
         "contradicted"
+    return f"{word} ({where})"
 
 
-def verdict_survey(row: dict, survey: float | None) -> str:
+def verdict_survey(row: dict, survey: float | None, ours: dict | None = None) -> str:
     if survey is None:
         return ""
-    t = row["result"]["test"]
+    t = verdict_set(row, ours)[0]
     if _close(t.get("kendall"), survey, t.get("kendall_ci")):
         return "survey τ holds"
     if _close(t.get("spearman"), survey, t.get("spearman_ci")):
@@ -116,26 +142,32 @@ def build_section(rows: list[dict], specs: dict, refs: dict, out: Path) -> dict[
             if ro and ro.get("agreement"):
                 a = ro["agreement"]
                 agree = "exact" if a.get("exact") else f"{a['spearman']:.3f} (n={a['n']})"
+            sh = ro.get("shared") if ro else None
             table.append({
                 "proxy": m,
-                "ours ρ test [95% CI]": _ci(ro["test"], "spearman") if ro else "—",
-                "ours τ test [95% CI]": _ci(ro["test"], "kendall") if ro else "—",
-                "ours ρ valid": f"{ro['valid']['spearman']:.3f}" if ro and ro["valid"].get(
-                    "spearman") is not None and np.isfinite(ro["valid"]["spearman"]) else "—",
-                "n / NaN (of sample)": (f"{ro['test']['n']} / {ro['test']['nan']} (of "
-                                        f"{ro.get('archs_sampled', ro['test']['n'])})")
-                if ro else "—",
+                "(a) ours ρ test [95% CI]": _ci(ro["test"], "spearman") if ro else "—",
+                "(a) ours τ test": f"{ro['test']['kendall']:.3f}" if ro and _fin(
+                    ro["test"].get("kendall")) else "—",
+                "(a) ours ρ valid": f"{ro['valid']['spearman']:.3f}" if ro and _fin(
+                    ro["valid"].get("spearman")) else "—",
+                "n / worst / NaN (of sample)": (
+                    f"{ro['test']['n']} / {ro['test'].get('worst', 0)} / {ro['test']['nan']} "
+                    f"(of {ro.get('archs_sampled', ro['test']['n'])})") if ro else "—",
                 "s/arch": f"{ro['median_seconds']:.3f}" if ro and ro.get("median_seconds")
                 is not None else "—",
                 "ours vs published scores": agree or "—",
-                "published ρ / τ": (
-                    f"{p['result']['test']['spearman']:.3f} / {p['result']['test']['kendall']:.3f}"
-                    f" (n={p['result']['test']['n']})") if p else "—",
+                "(b) shared archs: ours ρ / published ρ": (
+                    f"{_num(sh['ours'].get('spearman'))} / "
+                    f"{_num(sh['published'].get('spearman'))} (n={sh['n']})") if sh else "—",
+                "(c) published ρ / τ (all its archs)": (
+                    f"{_num(p['result']['test'].get('spearman'))} / "
+                    f"{_num(p['result']['test'].get('kendall'))} "
+                    f"(n={p['result']['test']['n']})") if p else "—",
                 "original ρ": f"{orig:.3f}" if orig is not None else "—",
                 "survey (labelled τ)": f"{survey:.2f}" if survey is not None else "—",
                 "verdict (ours vs original)": verdict_original(o, orig) if o else "—",
-                "verdict (published vs original)": verdict_original(p, orig) if p else "—",
-                "survey check": verdict_survey(p or o, survey) if (p or o) else "",
+                "verdict (published vs original)": verdict_original(p, orig, o) if p else "—",
+                "survey check": verdict_survey(p or o, survey, o) if (p or o) else "",
             })
         if bench != "nb201":  # no survey or original values for these benchmarks
             for t in table:
@@ -166,7 +198,14 @@ def build_section(rows: list[dict], specs: dict, refs: dict, out: Path) -> dict[
         title = (f"Zero-cost proxies on NB201 {ds} (survey Table 3)" if bench == "nb201"
                  else f"Zero-cost proxies on {bench} {ds}")
         caption = (f"{title}: rank correlation of each proxy with the table's {metric} "
-                   f"(95% percentile-bootstrap intervals). {ours_text} Published: {pub_src}.")
+                   f"(95% percentile-bootstrap intervals) on three arch sets: (a) our sample "
+                   f"(cells without an input-to-output path are scored worst by the proxies "
+                   f"undefined on them and ranked last: the 'worst' count; NaN counts only "
+                   f"numerical failures); (b) the archs of our sample that also have "
+                   f"published scores, ours and published side by side on identical archs; "
+                   f"(c) the published scores on all their archs. The verdicts use (b) where "
+                   f"it has >= {SHARED_MIN} archs and say which set they used. {ours_text} "
+                   f"Published: {pub_src}.")
         if bench == "nb201":
             caption += (" 'original ρ' is the original paper's Spearman on all 15,625 archs "
                         "(reference file, VERIFIED rows only); the survey prints its values "
@@ -210,7 +249,7 @@ def _figure_3c(ds: str, ours: dict, pub: dict, out: Path) -> str | None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from harness.proxy import rank_normalise
+    from harness.correlation import rank_normalise
 
     src = {k: v for k, v in pub.items() if k[0] == ds} or {
         k: v for k, v in ours.items() if k[0] == ds}

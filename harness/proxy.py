@@ -1,5 +1,6 @@
 """The harness side of zero-cost proxies: deterministic networks and minibatches, timing,
-the per-architecture score cache, correlations with bootstrap intervals, ensembles.
+the per-architecture score cache, one proxy at a time (the engine that shares passes
+between proxies is :mod:`harness.proxy_engine`; correlations are :mod:`harness.correlation`).
 
 Streams (all from the profile's experiment seed, never global RNG state):
 * arch sample of a (benchmark, dataset, seed): stratified over the reported accuracy;
@@ -55,6 +56,7 @@ class ScoreCache:
         path = Path(path)
         if not path.parent.exists():
             raise ConfigError(f"store {path}: folder {path.parent} does not exist")
+        self.path = path
         self.con = sqlite3.connect(str(path), timeout=60, isolation_level=None)
         self.con.execute("PRAGMA journal_mode=WAL")
         self.con.execute(SCORE_SCHEMA)
@@ -68,8 +70,8 @@ class ScoreCache:
         return {int(a): (np.nan if s is None else float(s), float(t)) for a, s, t in rows}
 
     def put(self, key: dict, arch: int, score: float, seconds: float) -> None:
-        vals = dict(key, arch=int(arch), score=None if not math.isfinite(score) else score,
-                    seconds=seconds)
+        vals = dict(key, arch=int(arch), score=None if math.isnan(score) else score,
+                    seconds=seconds)  # -inf (disconnected, ranked last) is kept
         self.con.execute(f"INSERT OR IGNORE INTO proxy_scores ({', '.join(vals)}) VALUES "
                          f"({', '.join('?' * len(vals))})", list(vals.values()))
 
@@ -186,6 +188,7 @@ class ArchScorer:
         self.num_classes = bench.num_classes(dataset)
         self.cost_ds = dataset if dataset in bench.datasets else bench.datasets[0]
         self.proxy = proxy_cls()
+        self._connected: dict[int, bool] = {}
 
     def _cost(self, arch: int, name: str) -> float:
         if name not in self.bench.h5.costs(self.cost_ds):
@@ -206,42 +209,82 @@ class ArchScorer:
     def cached(self, arch: int) -> bool:
         return int(arch) in self.have
 
-    def score(self, arch: int) -> tuple[float, float]:
-        """(score or NaN, seconds) of ``arch``, computed and cached on first request."""
-        import torch
+    def connected(self, arch: int) -> bool:
+        """Whether ``arch``'s output depends on its input (memoised per arch)."""
+        a = int(arch)
+        if a not in self._connected:
+            self._connected[a] = bool(self.bench.output_depends_on_input([a])[0])
+        return self._connected[a]
 
+    def init_stream(self, arch: int) -> np.random.SeedSequence:
+        """The arch's initialisation stream (identical for every proxy of the seed)."""
+        return cell_seed_sequence(self.experiment_seed, f"init:{int(arch)}", self.bench.name,
+                                  self.dataset, self.seed)
+
+    def context(self, arch: int, model) -> ProxyContext:
+        """What ``_score`` receives for ``arch`` (a fresh generator from the arch's stream)."""
         from harness.seeds import torch_generator
 
         a = int(arch)
-        if a in self.have:
-            return self.have[a]
-        seq = cell_seed_sequence(self.experiment_seed, f"init:{a}", self.bench.name,
-                                 self.dataset, self.seed)
-        t0 = time.perf_counter()
-        model = build_network(self.bench, a, self.dataset, seq, self.device) \
-            if self.cls.needs_model else None
-        ctx = ProxyContext(
+        return ProxyContext(
             model=model, inputs=self.batch[0] if self.batch else None,
             targets=self.batch[1] if self.batch else None, num_classes=self.num_classes,
             encoding=self.bench.encode([a])[0], params=self._params(a),
             flops=self._cost(a, "flops"),
-            generator=torch_generator(seq.spawn(1)[0], device="cpu"), device=self.device)
-        try:
-            with warnings.catch_warnings():  # NaN/inf outcomes are recorded and counted
-                warnings.simplefilter("ignore")
-                s = float(self.proxy._score(ctx))
-        except (FloatingPointError, ZeroDivisionError, np.linalg.LinAlgError,
-                RuntimeError) as exc:
-            if "out of memory" in str(exc).lower():
-                raise
-            s = float("nan")
-        if self.device.startswith("cuda"):
-            torch.cuda.synchronize()
-        out = (s if math.isfinite(s) else np.nan, time.perf_counter() - t0)
+            generator=torch_generator(self.init_stream(a).spawn(1)[0], device="cpu"),
+            device=self.device)
+
+    def record(self, arch: int, score: float, seconds: float) -> tuple[float, float]:
+        """Keep (and cache) a computed score; NaN/inf become NaN (a numerical failure),
+        except -inf on an arch the proxy is undefined on (ranked last)."""
+        a = int(arch)
+        worst = score == -math.inf and self.cls.undefined_on_disconnected \
+            and not self.connected(a)
+        out = (score if math.isfinite(score) or worst else np.nan, seconds)
         self.have[a] = out
         if self.cache is not None:
             self.cache.put(self.key, a, out[0], out[1])
         return out
+
+    def score(self, arch: int) -> tuple[float, float]:
+        """(score or NaN, seconds) of ``arch``, computed alone (its own network and passes)
+        and cached on first request; -inf for archs the proxy is undefined on."""
+        a = int(arch)
+        if self.cls.undefined_on_disconnected and not self.connected(a):
+            return self.record(a, float("-inf"), 0.0)  # see undefined_on_disconnected
+        if a in self.have:
+            return self.have[a]
+        t0 = time.perf_counter()
+        model = build_network(self.bench, a, self.dataset, self.init_stream(a), self.device) \
+            if self.cls.needs_model else None
+        s = safely(lambda: self.proxy._score(self.context(a, model)))
+        sync(self.device)
+        return self.record(a, s, time.perf_counter() - t0)
+
+
+def sync(device: str) -> None:
+    """Wait for queued GPU work, so timings are honest."""
+    if device.startswith("cuda"):
+        import torch
+
+        torch.cuda.synchronize()
+
+
+def safely(fn) -> float:
+    """``fn()`` as a float; numerical failures (and NaN/inf warnings) become NaN, never an
+    exception. Out-of-memory errors propagate (a configuration problem, not a score)."""
+    try:
+        with warnings.catch_warnings():  # NaN/inf outcomes are recorded and counted
+            warnings.simplefilter("ignore")
+            return float(fn())
+    except NUMERICAL as exc:
+        if "out of memory" in str(exc).lower():
+            raise
+        return float("nan")
+
+
+#: exceptions that mean "this arch's score failed numerically", not a harness bug
+NUMERICAL = (FloatingPointError, ZeroDivisionError, np.linalg.LinAlgError, RuntimeError)
 
 
 def score_archs(proxy_cls, name: str, bench, dataset: str, archs: np.ndarray, *,
@@ -257,72 +300,6 @@ def score_archs(proxy_cls, name: str, bench, dataset: str, archs: np.ndarray, *,
         if progress is not None:
             progress(1)
     return ScoreSweep(np.asarray(archs), scores, secs)
-
-
-# ---- correlations ---------------------------------------------------------------------------
-def correlations(score: np.ndarray, acc: np.ndarray, rng: np.random.Generator,
-                 n_boot: int = 1000) -> dict[str, Any]:
-    """Spearman rho and Kendall tau-b with 95% percentile-bootstrap intervals (NaN scores are
-    excluded and counted). ``n_boot`` resamples for rho (vectorised) and for tau up to
-    :data:`KENDALL_VECTOR_MAX` archs; 200 resamples for tau on larger samples."""
-    from scipy.stats import kendalltau, rankdata, spearmanr
-
-    ok = np.isfinite(score) & np.isfinite(acc)
-    s, a = score[ok], acc[ok]
-    out: dict[str, Any] = {"n": int(ok.sum()), "nan": int((~np.isfinite(score)).sum())}
-    if ok.sum() < 3 or np.ptp(s) == 0:
-        out.update(spearman=np.nan, kendall=np.nan, spearman_ci=[np.nan, np.nan],
-                   kendall_ci=[np.nan, np.nan])
-        return out
-    out["spearman"] = float(spearmanr(s, a).statistic)
-    out["kendall"] = float(kendalltau(s, a).statistic)
-    rs, ra = rankdata(s), rankdata(a)
-    n = len(s)
-    idx = rng.integers(0, n, (n_boot, n))
-    boots_rho = np.concatenate([_row_pearson(rankdata(rs[c], axis=1), rankdata(ra[c], axis=1))
-                                for c in np.array_split(idx, max(1, n_boot * n // 2_000_000))])
-    if n <= KENDALL_VECTOR_MAX:  # every pair at once: tau-b = sum sx*sy / sqrt(...)
-        boots_tau = np.concatenate([_kendall_b(s[c], a[c]) for c in np.array_split(
-            idx, max(1, n_boot * n * n // 20_000_000))])
-    else:  # large samples: 200 resamples are plenty for a 95% interval of tau
-        boots_tau = np.array([kendalltau(s[i], a[i]).statistic for i in idx[:200]])
-    out["spearman_ci"] = [float(np.nanpercentile(boots_rho, 2.5)),
-                          float(np.nanpercentile(boots_rho, 97.5))]
-    out["kendall_ci"] = [float(np.nanpercentile(boots_tau, 2.5)),
-                         float(np.nanpercentile(boots_tau, 97.5))]
-    return out
-
-
-#: largest sample whose Kendall bootstrap is computed pairwise in numpy
-KENDALL_VECTOR_MAX = 100
-
-
-def _row_pearson(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Pearson correlation of each row pair (NaN for a constant row)."""
-    x = x - x.mean(axis=1, keepdims=True)
-    y = y - y.mean(axis=1, keepdims=True)
-    with np.errstate(invalid="ignore", divide="ignore"):  # a constant resample: NaN
-        return (x * y).sum(axis=1) / np.sqrt((x * x).sum(axis=1) * (y * y).sum(axis=1))
-
-
-def _kendall_b(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Kendall tau-b of each row pair: sum over pairs of sign(dx) sign(dy), normalised by
-    the untied pairs of each variable (ties, including repeated bootstrap draws, count 0)."""
-    i, j = np.triu_indices(x.shape[1], 1)
-    sx, sy = np.sign(x[:, i] - x[:, j]), np.sign(y[:, i] - y[:, j])
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return (sx * sy).sum(axis=1) / np.sqrt(np.abs(sx).sum(axis=1) * np.abs(sy).sum(axis=1))
-
-
-def rank_normalise(x: np.ndarray) -> np.ndarray:
-    """Ranks scaled to [0, 1]; NaN stays NaN."""
-    from scipy.stats import rankdata
-
-    out = np.full(len(x), np.nan)
-    ok = np.isfinite(x)
-    if ok.sum() > 1:
-        out[ok] = (rankdata(x[ok]) - 1) / (ok.sum() - 1)
-    return out
 
 
 # ---- published scores (NAS-Bench-Suite-Zero, NASWOT authors) --------------------------------

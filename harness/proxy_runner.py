@@ -12,13 +12,11 @@ import numpy as np
 
 from harness import config
 from harness.api import Proxy, ProxyEnsemble
-from harness.errors import HarnessError
+from harness.correlation import correlations, rank_normalise
 from harness.proxy import (
     ArchScorer,
     ScoreCache,
-    correlations,
     published_scores,
-    rank_normalise,
     score_archs,
     stratified_archs,
 )
@@ -134,76 +132,6 @@ def needed_proxies(cls, name: str) -> list[str]:
     return list(cls.members) if issubclass(cls, ProxyEnsemble) else [name]
 
 
-@dataclass
-class SweepReport:
-    """How far a sweep got: {(benchmark, dataset, seed): (scored, target)}, and failures."""
-
-    progress: dict[tuple, tuple[int, int]]
-    failed: dict[tuple, str]
-    seconds: float
-    stopped_early: bool
-    scored_now: int = 0  # archs scored by this sweep (the others came from the cache)
-
-
-def sweep(cells: list[ProxyCell], bench_of, registry, cache: ScoreCache, *,
-          deadline: float | None = None, bar=None) -> SweepReport:
-    """Score every arch of every own (non-published) cell's sample with every proxy the
-    cells need, arch by arch and round-robin over (benchmark, dataset, seed), until done or
-    until ``deadline`` (``time.monotonic()``); all scores go to the cache at once, so a
-    killed or time-boxed sweep resumes where it stopped."""
-    t0 = time.monotonic()
-    groups: dict[tuple, dict[str, Any]] = {}
-    failed: dict[tuple, str] = {}
-    for c in cells:
-        if c.published:
-            continue
-        g = groups.setdefault(c.group, {"cell": c, "names": []})
-        for n in needed_proxies(registry.get(c.method), c.method):
-            if n not in g["names"]:
-                g["names"].append(n)
-    live = []
-    for key, g in groups.items():
-        c = g["cell"]
-        bench = bench_of(c.benchmark)
-        try:
-            g["scorers"] = [_scorer(registry, n, bench, c, cache) for n in g["names"]]
-        except HarnessError as exc:
-            failed[key] = str(exc)
-            continue
-        g["order"], g["ptr"] = sample_order(bench, c), 0
-        live.append(g)
-    if bar is not None:
-        bar.reset(total=sum(len(g["order"]) for g in live))
-    stopped, n_new = False, 0
-    while live and not stopped:
-        # the group with the smallest fraction of its sample done goes next, so every
-        # (benchmark, dataset) advances in proportion when a time box ends the sweep
-        g = min(live, key=lambda g: g["ptr"] / len(g["order"]))
-        order, c = g["order"], g["cell"]
-        if all(s.cached(order[g["ptr"]]) for s in g["scorers"]):
-            g["ptr"] += 1
-        else:
-            a = int(order[g["ptr"]])
-            for s in g["scorers"]:
-                if bar is not None:
-                    bar.set_postfix_str(f"{c.benchmark}/{c.dataset} arch {g['ptr'] + 1}/"
-                                        f"{len(order)} {s.key['proxy']}", refresh=False)
-                s.score(a)
-            g["ptr"] += 1
-            n_new += 1
-            stopped = deadline is not None and time.monotonic() > deadline
-        if bar is not None:
-            bar.update(1)
-        if g["ptr"] == len(order):
-            live.remove(g)
-    progress = {}
-    for key, g in groups.items():
-        if "order" in g:
-            done = sum(all(s.cached(a) for s in g["scorers"]) for a in g["order"])
-            progress[key] = (int(done), len(g["order"]))
-    return SweepReport(progress, failed, time.monotonic() - t0, stopped, n_new)
-
-
 def _scored_sample(cell: ProxyCell, bench, registry, cache) -> tuple[np.ndarray, int]:
     """(archs of the cell's sample that every proxy it needs has scored, sample size)."""
     scorers = [_scorer(registry, n, bench, cell, cache)
@@ -268,6 +196,12 @@ def run_proxy_cell(cls, cell: ProxyCell, bench, registry, cache: ScoreCache,
             agree["exact"] = bool(np.allclose(_units(cell.method, ours_v), their_v,
                                               rtol=1e-5, atol=1e-6))
             result["agreement"] = agree
+            # like for like: ours and the published scores on the identical archs
+            shared_acc = acc["test"][common]
+            result["shared"] = {"n": len(common),
+                                "ours": correlations(ours_v, shared_acc, boot, n_boot=300),
+                                "published": correlations(their_v, shared_acc, boot,
+                                                          n_boot=300)}
     return _row(cell, cls, bench, result, started, time.perf_counter() - t0)
 
 

@@ -221,7 +221,7 @@ class RunSummary:
     ran: int = 0
     skipped: int = 0
     failed: list[str] | None = None
-    sweep: Any = None  # harness.proxy_runner.SweepReport of the proxy cells
+    sweep: Any = None  # harness.proxy_sweep.SweepReport of the proxy cells
     partial: int = 0  # proxy cells stored on part of their sample (time box reached)
     oneshot_paused: list[str] | None = None  # one-shot cells left for the next run
 
@@ -299,7 +299,7 @@ def execute(cells: list, store, registry, *, jobs: int = 1, progress: bool = Tru
                     finish(futs[fut], None, str(exc))
     if proxy_todo:
         _execute_proxies(proxy_todo, store, registry, summary, finish, new_bar,
-                         proxy_minutes)
+                         proxy_minutes, jobs)
     if oneshot_todo:
         from harness.oneshot_runner import execute_oneshot
 
@@ -315,17 +315,18 @@ MIN_SCORED = 10
 
 
 def _execute_proxies(cells: list, store, registry, summary: RunSummary, finish, new_bar,
-                     proxy_minutes: float | None) -> None:
+                     proxy_minutes: float | None, jobs: int = 1) -> None:
     """Sweep (score and cache), then evaluate each proxy cell on its scored archs."""
     import time
 
     from harness.proxy import ScoreCache
-    from harness.proxy_runner import run_proxy_cell, scored_cell, sweep
+    from harness.proxy_runner import run_proxy_cell, scored_cell
+    from harness.proxy_sweep import sweep
 
     cache = ScoreCache(store.path)
     deadline = time.monotonic() + 60 * proxy_minutes if proxy_minutes else None
     report = sweep(cells, _get_bench, registry, cache, deadline=deadline,
-                   bar=new_bar(1, "proxy sweep", unit="arch"))
+                   bar=new_bar(1, "proxy sweep", unit="arch"), jobs=jobs)
     summary.sweep = report
     new_bar(len(cells), "proxy cells")
     done = store.keys()

@@ -13,7 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from harness.proxy import correlations, stratified_archs
+from harness.correlation import correlations
+from harness.proxy import stratified_archs
 from harness.seeds import cell_seed_sequence, generator
 
 

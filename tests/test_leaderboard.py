@@ -54,8 +54,13 @@ def test_smoke_run_writes_the_leaderboard(tmp_path, harness_home, data_root, nb2
                                                      "local-search"}
     # Table 3: every proxy and ensemble has a row with ours and the published correlation
     table = {r["proxy"]: r for r in res["proxies"]["cifar10"]}
-    assert len(table) == 15 and table["synflow"]["published ρ / τ"] != "—"
+    assert len(table) == 15 and table["synflow"]["(c) published ρ / τ (all its archs)"] != "—"
     assert table["params"]["ours vs published scores"] == "exact"
+    # like for like: ours and published on the archs both scored (the smoke sample is small,
+    # so the verdicts fall back to each side's own set and say so)
+    assert re.fullmatch(r"-?\d\.\d{3} / -?\d\.\d{3} \(n=\d+\)",
+                        table["synflow"]["(b) shared archs: ours ρ / published ρ"])
+    assert table["synflow"]["verdict (ours vs original)"].endswith("(our sample)")
     for a in [a for a in res["search"] if a["benchmark"] == "nb201"]:
         # never above the table's optimum, never below a random arch's typical accuracy
         top = {"cifar10": 94.37, "cifar100": 73.51, "ImageNet16-120": 47.31}[a["dataset"]]

@@ -10,12 +10,11 @@ import pytest
 import torch
 
 from harness.api import Proxy
+from harness.correlation import correlations, rank_normalise
 from harness.proxy import (
     ScoreCache,
     build_network,
-    correlations,
     published_scores,
-    rank_normalise,
     score_archs,
 )
 from harness.registry import default_registry
@@ -194,7 +193,7 @@ def test_vectorised_bootstrap_statistics_equal_scipy():
     """The bootstrap's row-wise Spearman and tau-b (ties included) equal scipy's."""
     from scipy.stats import kendalltau, rankdata, spearmanr
 
-    from harness.proxy import _kendall_b, _row_pearson
+    from harness.correlation import _kendall_b, _row_pearson
 
     rng = np.random.default_rng(0)
     x = rng.normal(size=(6, 40))

@@ -9,9 +9,10 @@ import itertools
 import numpy as np
 import pytest
 
-from harness import proxy_runner, runner
+from harness import proxy_runner, proxy_sweep, runner
 from harness.proxy import ScoreCache, score_archs
-from harness.proxy_runner import ProxyCell, sample_order, sweep
+from harness.proxy_runner import ProxyCell, sample_order
+from harness.proxy_sweep import sweep
 from harness.registry import default_registry
 from harness.store import open_store
 
@@ -28,7 +29,7 @@ def ticking(monkeypatch):
     """A clock that advances one unit per reading, so a deadline allows a known number of
     archs (the sweep reads it once at the start and once per scored arch)."""
     clock = itertools.count()
-    monkeypatch.setattr(proxy_runner.time, "monotonic", lambda: float(next(clock)))
+    monkeypatch.setattr(proxy_sweep.time, "monotonic", lambda: float(next(clock)))
 
 
 def test_time_box_advances_every_dataset_in_proportion_then_resumes(nb201, tmp_path, ticking):
@@ -66,7 +67,7 @@ def test_partial_cells_are_stored_then_superseded(nb201, tmp_path, monkeypatch):
     store = open_store(tmp_path / "r.sqlite")
     cells = _cells({"cifar10": 24}, names=("params", "synflow"))
     clock = itertools.count()
-    monkeypatch.setattr(proxy_runner.time, "monotonic", lambda: float(next(clock)))
+    monkeypatch.setattr(proxy_sweep.time, "monotonic", lambda: float(next(clock)))
     sweep(cells, lambda _b: nb201, reg, ScoreCache(store.path), deadline=11.5)  # 12 archs
     monkeypatch.undo()
     monkeypatch.setitem(runner._WORKER_BENCH, "nb201", nb201)
@@ -107,3 +108,19 @@ def test_profile_sizes_per_benchmark_are_validated(tmp_path):
     prof = runner.load_profile(str(p))
     assert proxy_runner.per_benchmark(prof["proxies"], "archs", "tnb101-micro") == 20
     assert proxy_runner.per_benchmark(prof["proxies"], "batch_size", "nb201", 64) == 64
+
+
+def test_two_worker_processes_score_like_one(nb201, tmp_path):
+    """jobs=2: archs scored in two spawned workers (one torch thread each) get the scores
+    of the in-process sweep, and the parent learns every score."""
+    reg = default_registry()
+    cells = _cells({"cifar10": 6}, names=("snip", "synflow", "params"))
+    one, two = ScoreCache(tmp_path / "1.sqlite"), ScoreCache(tmp_path / "2.sqlite")
+    r1 = sweep(cells, lambda _b: nb201, reg, one)
+    r2 = sweep(cells, lambda _b: nb201, reg, two, jobs=2)
+    assert r2.jobs == 2 and r2.scored_now == r1.scored_now == 6
+    assert r2.progress == r1.progress and not r2.stopped_early
+    for name in ("snip", "synflow", "params"):
+        key = {"proxy": name, "dataset": "cifar10", "batch_size": 8}
+        assert one.get(key) and {a: v for a, (v, _) in one.get(key).items()} == {
+            a: v for a, (v, _) in two.get(key).items()}

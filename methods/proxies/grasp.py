@@ -11,6 +11,7 @@ from methods.proxies._common import weight_layers
 class Grasp(Proxy):
     """Gradient-flow preservation: sum of -w * (H g) (Hessian-gradient product)."""
 
+    mutates_model = False  # weights untouched (its forwards move BN running statistics)
     version = "1"
 
     def _score(self, ctx) -> float:

@@ -2,7 +2,6 @@
 Abdelfattah et al.'s ``jacob_cov``)."""
 
 import numpy as np
-import torch
 
 from harness.api import Proxy
 
@@ -11,12 +10,15 @@ class JacobianCovariance(Proxy):
     """Correlations of the input Jacobians of a minibatch: with eigenvalues l of their
     correlation matrix, score = -sum(log(l + k) + 1/(l + k)), k = 1e-5."""
 
-    def _score(self, ctx) -> float:
-        x = ctx.inputs.clone().requires_grad_(True)
-        ctx.model.zero_grad(set_to_none=True)
-        y = ctx.model(x)
-        y.backward(torch.ones_like(y))
-        jac = x.grad.reshape(x.shape[0], -1).double().cpu().numpy()
+    #: no path: every input Jacobian is zero, their correlations undefined
+    undefined_on_disconnected = True
+    shared_pass = "jacobian"
+
+    def _observe(self, ctx) -> None:
+        return None
+
+    def _collect(self, ctx, observed, outcome) -> float:
+        jac = outcome.reshape(outcome.shape[0], -1).double().cpu().numpy()
         with np.errstate(invalid="ignore", divide="ignore"):  # a constant row -> NaN score
             corr = np.corrcoef(jac)
         if not np.isfinite(corr).all():

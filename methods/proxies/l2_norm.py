@@ -8,6 +8,7 @@ from methods.proxies._common import weight_layers
 class L2Norm(Proxy):
     """Sum over conv/linear layers of ||w||_2 at initialisation."""
 
+    mutates_model = False  # reads the weights only
     needs_images = False
 
     def _score(self, ctx) -> float:

@@ -16,7 +16,11 @@ class NtkConditionNumber(Proxy):
     batch, so samples interact), the first ``batch`` images of the minibatch (TE-NAS's
     default NTK batch is 16). Lower kappa trains better, so the score is -kappa."""
 
+    #: no path: the NTK is singular (condition number undefined)
+    undefined_on_disconnected = True
+
     version = "2"
+    mutates_model = True  # batch-norm layers stop tracking running statistics
     batch = 16
 
     def _score(self, ctx) -> float:

@@ -10,23 +10,29 @@ from harness.api import Proxy
 
 class Naswot(Proxy):
     """log|det K_H| where K_H[i, j] counts the ReLU units on which samples i and j agree
-    (both active or both inactive), summed over every ReLU of the network."""
+    (both active or both inactive), summed over every ReLU of the network, for one forward
+    of the minibatch (shared with jacov's forward: the ReLU inputs are the same)."""
 
-    def _score(self, ctx) -> float:
+    #: no path: the ReLUs after the cell see the same input for every sample
+    undefined_on_disconnected = True
+    shared_pass = "jacobian"
+
+    def _observe(self, ctx):
         b = ctx.inputs.shape[0]
         K = torch.zeros((b, b), dtype=torch.float64, device=ctx.device)
 
         def hook(_m, inp, _out):
-            c = (inp[0].reshape(b, -1) > 0).double()
-            K.add_(c @ c.t() + (1 - c) @ (1 - c).t())
+            with torch.no_grad():
+                c = (inp[0].detach().reshape(b, -1) > 0).double()
+                K.add_(c @ c.t() + (1 - c) @ (1 - c).t())
 
         hooks = [m.register_forward_hook(hook) for m in ctx.model.modules()
                  if isinstance(m, nn.ReLU)]
-        try:
-            with torch.no_grad():
-                ctx.model(ctx.inputs)
-        finally:
-            for h in hooks:
-                h.remove()
+        return K, hooks
+
+    def _collect(self, ctx, observed, outcome) -> float:
+        K, hooks = observed
+        for h in hooks:
+            h.remove()
         sign, logdet = np.linalg.slogdet(K.cpu().numpy())
         return float(logdet) if sign > 0 else float("nan")

@@ -13,7 +13,11 @@ class Synflow(Proxy):
     float64, the score is log(sum |w * dR/dw|) for R = sum of the outputs (log-space so
     deep networks do not overflow; a monotone transform, ranks are unchanged)."""
 
+    #: no path: R does not depend on any cell weight and the score is log(0)
+    undefined_on_disconnected = True
+
     needs_images = False
+    mutates_model = True  # |w| in float64 without BN / Gaussian weights
 
     def _score(self, ctx) -> float:
         model = ctx.model.double()

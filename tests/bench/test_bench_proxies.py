@@ -48,3 +48,49 @@ def test_proxy_cost(benchmark, nb201, batch, name):
     score = benchmark.pedantic(proxy._score, setup=lambda: _setup(nb201, batch), rounds=8,
                                warmup_rounds=1)
     assert np.isfinite(score)
+
+
+#: NB201 archs the full-set figures rotate over (one per round): a conv-heavy, a mixed and
+#: a pooling/skip-heavy cell
+FULL_SET_ARCHS = (11, 5000, 12000)
+ALL12 = ("params", "flops", "l2_norm", "grad_norm", "snip", "fisher", "grasp", "jacov",
+         "nwot", "synflow", "zen", "ntk")
+
+
+def _full_set_setup(nb201, counter):
+    from harness.proxy import ArchScorer
+
+    arch = FULL_SET_ARCHS[next(counter) % len(FULL_SET_ARCHS)]
+    reg = default_registry()
+    scorers = [ArchScorer(reg.get(n), n, nb201, "cifar10", experiment_seed=1, seed=0,
+                          batch_size=64, device="cpu") for n in ALL12]
+    return (scorers, arch), {}
+
+
+def test_full_set_one_proxy_at_a_time(benchmark, nb201):
+    """All 12 proxies on one arch, each building its own network and running its own passes
+    (before the engine)."""
+    import itertools
+
+    def run(scorers, arch):
+        return [s.score(arch)[0] for s in scorers]
+
+    counter = itertools.count()
+    scores = benchmark.pedantic(run, setup=lambda: _full_set_setup(nb201, counter), rounds=3,
+                                warmup_rounds=0)
+    assert np.isfinite(scores).all()
+
+
+def test_full_set_engine(benchmark, nb201):
+    """All 12 proxies on one arch through the engine: one network, shared passes."""
+    import itertools
+
+    from harness.proxy_engine import score_arch
+
+    def run(scorers, arch):
+        return score_arch(scorers, arch)
+
+    counter = itertools.count()
+    got = benchmark.pedantic(run, setup=lambda: _full_set_setup(nb201, counter), rounds=3,
+                             warmup_rounds=0)
+    assert len(got) == 12 and np.isfinite([v for v, _ in got.values()]).all()

@@ -1,0 +1,41 @@
+"""The passes several zero-cost proxies share: one cross-entropy forward+backward
+(grad_norm, snip, fisher) and one forward with an input gradient (jacov, nwot).
+
+A proxy that declares ``shared_pass`` registers what it needs before the pass
+(``Proxy._observe``: hooks, typically) and reads its score after it (``Proxy._collect``). Run
+alone, its ``_score`` runs the pass itself; the engine (:mod:`harness.proxy_engine`) runs it
+once for every proxy of the group on the same network and minibatch, so the scores are equal.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+
+def cross_entropy_backward(ctx) -> torch.Tensor:
+    """Zero grads, forward the minibatch, back-propagate the mean cross-entropy; the loss."""
+    ctx.model.zero_grad(set_to_none=True)
+    loss = F.cross_entropy(ctx.model(ctx.inputs), ctx.targets)
+    loss.backward()
+    return loss.detach()
+
+
+def input_jacobian(ctx) -> torch.Tensor:
+    """Forward the minibatch with gradients w.r.t. the input and back-propagate the summed
+    output: per sample, the Jacobian of its summed logits w.r.t. its input, (B, 3, H, W)."""
+    x = ctx.inputs.clone().requires_grad_(True)
+    ctx.model.zero_grad(set_to_none=True)
+    y = ctx.model(x)
+    y.backward(torch.ones_like(y))
+    return x.grad.detach()
+
+
+PASSES = {"backward": cross_entropy_backward, "jacobian": input_jacobian}
+
+
+def run_pass(name: str, ctx) -> Any:
+    """Run the shared pass ``name`` on ``ctx``'s network and minibatch."""
+    return PASSES[name](ctx)
