@@ -74,6 +74,9 @@ class Proxy(Method):
     #: "jacobian": a forward with an input gradient). A proxy naming one implements
     #: :meth:`_observe` and :meth:`_collect` instead of :meth:`_score`.
     shared_pass: ClassVar[str | None] = None
+    #: True when :meth:`_collect` differentiates through the pass's gradients (grasp): the
+    #: pass then keeps their graph (``create_graph``)
+    pass_needs_graph: ClassVar[bool] = False
     #: True (the safe default for plugins) when scoring may change the network beyond its
     #: gradients and BN running statistics (weights, dtype, modules), or reads those
     #: statistics: the engine then gives the proxy its own copy of the freshly initialised
@@ -96,7 +99,12 @@ class Proxy(Method):
         from harness.proxy_passes import run_pass
 
         observed = self._observe(ctx)
-        return self._collect(ctx, observed, run_pass(self.shared_pass, ctx))
+        try:
+            return self._collect(ctx, observed, run_pass(
+                self.shared_pass, ctx, create_graph=self.pass_needs_graph))
+        finally:
+            if self.pass_needs_graph:
+                ctx.model.zero_grad(set_to_none=True)  # grads that reference the graph
 
     def _observe(self, ctx: Any) -> Any:
         """Before the shared pass: register hooks on ``ctx.model``; return what

@@ -105,9 +105,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     if one_min is not None and one_min < 0:
         raise ConfigError(f"--oneshot-minutes {one_min}: give 0 (no limit) or a positive "
                           "number")
-    summary = runner.execute(cells, store, reg, jobs=args.jobs,
+    if args.jobs is not None and args.jobs < 1:
+        raise ConfigError(f"--jobs {args.jobs}: give a positive number of processes")
+    from harness.proxy_sweep import default_proxy_jobs
+
+    summary = runner.execute(cells, store, reg, jobs=args.jobs or 1,
                              progress=not args.quiet, proxy_minutes=minutes or None,
-                             oneshot_minutes=one_min or None)
+                             oneshot_minutes=one_min or None,
+                             proxy_jobs=args.jobs or default_proxy_jobs(device))
     print(f"ran {summary.ran} cells, skipped {summary.skipped} already stored, "
           f"{len(summary.failed)} failed; store: {store.path}")
     _print_sweep(summary, minutes)
@@ -324,7 +329,9 @@ def add_parsers(sub, parser_class) -> None:
     x.add_argument("--store", help="results database (default: NAS_HARNESS_HOME/results/"
                                    "<profile>.sqlite)")
     x.add_argument("--out", help="leaderboard folder (default with --all: ./leaderboard)")
-    x.add_argument("--jobs", type=int, default=1, help="local worker processes")
+    x.add_argument("--jobs", type=int, help="local worker processes (default: one per "
+                   "usable CPU core for the proxy sweep, each with one torch thread; one for "
+                   "search and one-shot cells)")
     x.add_argument("--device", default="cpu", help="cpu (default) or cuda[:N] for torch methods")
     x.add_argument("--proxy-minutes", type=float, metavar="M",
                    help="time box of this run's proxy sweep (default: the profile's; 0: no "

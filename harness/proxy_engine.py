@@ -58,11 +58,14 @@ def score_arch(scorers: Sequence[ArchScorer], arch: int) -> dict[str, tuple[floa
         elif not s.cls.mutates_model:
             timed(s, lambda s=s: s.proxy._score(s.context(a, model)))
     for name, members in passes.items():
+        # proxies that differentiate through the pass's gradients collect last
+        members.sort(key=lambda m: m.cls.pass_needs_graph)
+        graph = any(m.cls.pass_needs_graph for m in members)
         ctxs = [s.context(a, model) for s in members]
         t = time.perf_counter()
         observed = [m.proxy._observe(c) for m, c in zip(members, ctxs, strict=True)]
         try:
-            outcome, ok = run_pass(name, ctxs[0]), True
+            outcome, ok = run_pass(name, ctxs[0], create_graph=graph), True
         except NUMERICAL as exc:  # every member records the failure as NaN
             if "out of memory" in str(exc).lower():
                 raise
@@ -72,6 +75,8 @@ def score_arch(scorers: Sequence[ArchScorer], arch: int) -> dict[str, tuple[floa
         for m, c, o in zip(members, ctxs, observed, strict=True):
             timed(m, (lambda m=m, c=c, o=o, r=outcome: m.proxy._collect(c, o, r)) if ok
                   else (lambda: float("nan")), pass_share)
+        if graph:
+            model.zero_grad(set_to_none=True)  # the grads reference the graph
     for s in todo:
         if s.cls.mutates_model and not s.cls.shared_pass:
             timed(s, lambda s=s: s.proxy._score(s.context(a, copy.deepcopy(pristine))))

@@ -9,21 +9,27 @@ once for every proxy of the group on the same network and minibatch, so the scor
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 
 
-def cross_entropy_backward(ctx) -> torch.Tensor:
-    """Zero grads, forward the minibatch, back-propagate the mean cross-entropy; the loss."""
+def cross_entropy_backward(ctx, create_graph: bool = False) -> torch.Tensor:
+    """Zero grads, forward the minibatch, back-propagate the mean cross-entropy; the loss.
+    With ``create_graph`` the parameters' ``.grad`` keep their graph, so a proxy can
+    differentiate through them (grasp's Hessian-gradient product); whoever asks for it
+    clears the grads afterwards (they reference the graph)."""
     ctx.model.zero_grad(set_to_none=True)
     loss = F.cross_entropy(ctx.model(ctx.inputs), ctx.targets)
-    loss.backward()
+    with warnings.catch_warnings():  # the grad <-> graph cycle is broken by the caller
+        warnings.filterwarnings("ignore", message=".*create_graph=True.*")
+        loss.backward(create_graph=create_graph)
     return loss.detach()
 
 
-def input_jacobian(ctx) -> torch.Tensor:
+def input_jacobian(ctx, create_graph: bool = False) -> torch.Tensor:
     """Forward the minibatch with gradients w.r.t. the input and back-propagate the summed
     output: per sample, the Jacobian of its summed logits w.r.t. its input, (B, 3, H, W)."""
     x = ctx.inputs.clone().requires_grad_(True)
@@ -36,6 +42,6 @@ def input_jacobian(ctx) -> torch.Tensor:
 PASSES = {"backward": cross_entropy_backward, "jacobian": input_jacobian}
 
 
-def run_pass(name: str, ctx) -> Any:
+def run_pass(name: str, ctx, create_graph: bool = False) -> Any:
     """Run the shared pass ``name`` on ``ctx``'s network and minibatch."""
-    return PASSES[name](ctx)
+    return PASSES[name](ctx, create_graph=create_graph)

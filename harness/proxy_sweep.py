@@ -36,6 +36,18 @@ class SweepReport:
     jobs: int = 1
 
 
+def default_proxy_jobs(device: str = "cpu") -> int:
+    """One worker per CPU core this process may use (one on a GPU: the device is shared)."""
+    import os
+
+    if device != "cpu":
+        return 1
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
 def set_proxy_threads() -> None:
     """One torch thread in this process (see the module docstring)."""
     import torch
@@ -76,6 +88,8 @@ def sweep(cells: list[ProxyCell], bench_of, registry, cache: ScoreCache, *,
     if bar is not None:
         bar.reset(total=sum(len(g["order"]) for g in live))
     set_proxy_threads()
+    todo = sum(not all(s.cached(a) for s in g["scorers"]) for g in live for a in g["order"])
+    jobs = max(1, min(jobs, todo // 2))  # a worker costs a few seconds to start
     pool = _Pool(jobs, str(cache.path)) if jobs > 1 else None
     stopped, n_new = False, 0
     try:

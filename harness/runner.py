@@ -227,14 +227,15 @@ class RunSummary:
 
 
 def execute(cells: list, store, registry, *, jobs: int = 1, progress: bool = True,
-            proxy_minutes: float | None = None, oneshot_minutes: float | None = None
-            ) -> RunSummary:
+            proxy_minutes: float | None = None, oneshot_minutes: float | None = None,
+            proxy_jobs: int | None = None) -> RunSummary:
     """Run cells not yet stored; insert each row as soon as its cell finishes. Search cells
     run first; then one proxy sweep scores the proxy cells' arch samples (for at most
     ``proxy_minutes`` when given; the scores are cached, so the next run continues) and
     every proxy cell is evaluated on what has been scored; then the one-shot cells run
     (each resumes from its last epoch checkpoint; with ``oneshot_minutes`` no epoch starts
-    after that time box)."""
+    after that time box). ``proxy_jobs``: worker processes of the proxy sweep (default
+    ``jobs``)."""
     from harness import config
 
     summary = RunSummary(failed=[])
@@ -299,7 +300,7 @@ def execute(cells: list, store, registry, *, jobs: int = 1, progress: bool = Tru
                     finish(futs[fut], None, str(exc))
     if proxy_todo:
         _execute_proxies(proxy_todo, store, registry, summary, finish, new_bar,
-                         proxy_minutes, jobs)
+                         proxy_minutes, proxy_jobs or jobs)
     if oneshot_todo:
         from harness.oneshot_runner import execute_oneshot
 

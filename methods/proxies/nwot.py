@@ -22,9 +22,13 @@ class Naswot(Proxy):
         K = torch.zeros((b, b), dtype=torch.float64, device=ctx.device)
 
         def hook(_m, inp, _out):
+            # agreements = both active + both inactive = n - s_i - s_j + 2 (c c^T)_ij with
+            # s = active counts; every entry is an integer below 2^24, exact in float32
             with torch.no_grad():
-                c = (inp[0].detach().reshape(b, -1) > 0).double()
-                K.add_(c @ c.t() + (1 - c) @ (1 - c).t())
+                c = (inp[0].detach().reshape(b, -1) > 0).float()
+                s = c.sum(1, dtype=torch.float64)
+                cc = (c @ c.t()).double()
+                K.add_(c.shape[1] - s[:, None] - s[None, :] + 2 * cc)
 
         hooks = [m.register_forward_hook(hook) for m in ctx.model.modules()
                  if isinstance(m, nn.ReLU)]

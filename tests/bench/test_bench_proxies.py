@@ -1,6 +1,7 @@
 """Proxy cost beside a plain forward+backward of the same network and minibatch
-(baseline measured in the same run; goal: each single-pass proxy <= 1.3x the baseline).
-Each round gets a freshly built network (setup, not timed)."""
+(baseline measured in the same run; goal: each single-pass proxy <= 1.3x the baseline, the
+full set of 12 through the engine <= 8x). Each round gets a freshly built network (setup,
+not timed). Everything runs with the proxy sweep's torch threads (one per process)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,17 @@ from harness.seeds import cell_seed_sequence, generator, torch_generator
 
 pytestmark = pytest.mark.realdata
 ARCH = 11  # |nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|none~0|nor_conv_3x3~1|avg_pool_3x3~2|
+
+
+@pytest.fixture(scope="module", autouse=True)
+def sweep_threads():
+    """The proxy sweep's thread setting for this module, restored afterwards."""
+    from harness.proxy_sweep import PROXY_THREADS
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(PROXY_THREADS)
+    yield
+    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")
@@ -50,47 +62,38 @@ def test_proxy_cost(benchmark, nb201, batch, name):
     assert np.isfinite(score)
 
 
-#: NB201 archs the full-set figures rotate over (one per round): a conv-heavy, a mixed and
-#: a pooling/skip-heavy cell
-FULL_SET_ARCHS = (11, 5000, 12000)
 ALL12 = ("params", "flops", "l2_norm", "grad_norm", "snip", "fisher", "grasp", "jacov",
          "nwot", "synflow", "zen", "ntk")
 
 
-def _full_set_setup(nb201, counter):
+def _full_set_setup(nb201):
+    """Fresh scorers (no cache) of the 12 proxies, on the baseline's network and batch."""
     from harness.proxy import ArchScorer
 
-    arch = FULL_SET_ARCHS[next(counter) % len(FULL_SET_ARCHS)]
     reg = default_registry()
     scorers = [ArchScorer(reg.get(n), n, nb201, "cifar10", experiment_seed=1, seed=0,
                           batch_size=64, device="cpu") for n in ALL12]
-    return (scorers, arch), {}
+    return (scorers, ARCH), {}
 
 
 def test_full_set_one_proxy_at_a_time(benchmark, nb201):
     """All 12 proxies on one arch, each building its own network and running its own passes
     (before the engine)."""
-    import itertools
-
     def run(scorers, arch):
         return [s.score(arch)[0] for s in scorers]
 
-    counter = itertools.count()
-    scores = benchmark.pedantic(run, setup=lambda: _full_set_setup(nb201, counter), rounds=3,
+    scores = benchmark.pedantic(run, setup=lambda: _full_set_setup(nb201), rounds=3,
                                 warmup_rounds=0)
     assert np.isfinite(scores).all()
 
 
 def test_full_set_engine(benchmark, nb201):
     """All 12 proxies on one arch through the engine: one network, shared passes."""
-    import itertools
-
     from harness.proxy_engine import score_arch
 
     def run(scorers, arch):
         return score_arch(scorers, arch)
 
-    counter = itertools.count()
-    got = benchmark.pedantic(run, setup=lambda: _full_set_setup(nb201, counter), rounds=3,
+    got = benchmark.pedantic(run, setup=lambda: _full_set_setup(nb201), rounds=3,
                              warmup_rounds=0)
     assert len(got) == 12 and np.isfinite([v for v, _ in got.values()]).all()
