@@ -192,7 +192,10 @@ def _figure_1(rs: dict[str, list[dict]], ds: str, conf: str, out: Path, tag: str
             ax.plot(ep, w[:, :, k].mean(axis=1), label=op, lw=2 if op == "skip_connect" else 1)
             ax.fill_between(ep, w[:, :, k].min(axis=1), w[:, :, k].max(axis=1), alpha=0.12)
         letter = "ab"[col] if len(picks) == 2 else "b"
-        ax.set_title(f"({letter}) {m}, seed {r['seed']}: architecture weights", fontsize=10)
+        end = log[-1]["skip_edges"]
+        state = "collapsed" if end >= 3 else "no collapse"
+        ax.set_title(f"({letter}) {m}, seed {r['seed']}: architecture weights\n"
+                     f"({state}: {end} of 6 skip edges at the end)", fontsize=10)
         ax.set_ylabel("weight per op (mean, range over 6 edges)")
         ax.legend(fontsize=7, loc="upper left")
         ax2 = axes[1, col]
@@ -207,8 +210,8 @@ def _figure_1(rs: dict[str, list[dict]], ds: str, conf: str, out: Path, tag: str
         h1, l1 = ax2.get_legend_handles_labels()
         h2, l2 = ax3.get_legend_handles_labels()
         ax2.legend(h1 + h2, l1 + l2, fontsize=7, loc="lower left")
-    fig.suptitle(f"Figure 1 on NB201 {ds} ({conf} configuration): "
-                 "convergence vs skip-connection collapse")
+    fig.suptitle(f"Figure 1 on NB201 {ds} ({conf} configuration): convergence vs "
+                 "DARTS's skip-connection collapse, where it occurs")
     return _save(fig, out, f"figures/oneshot_fig1_{tag}.png")
 
 

@@ -165,7 +165,7 @@ def build_section(rows: list[dict], specs: dict, refs: dict, out: Path) -> dict[
                     f"(n={p['result']['test']['n']})") if p else "—",
                 "original ρ": f"{orig:.3f}" if orig is not None else "—",
                 "survey (labelled τ)": f"{survey:.2f}" if survey is not None else "—",
-                "verdict (ours vs original)": verdict_original(o, orig) if o else "—",
+                "verdict (ours vs original)": verdict_original(o, orig, o) if o else "—",
                 "verdict (published vs original)": verdict_original(p, orig, o) if p else "—",
                 "survey check": verdict_survey(p or o, survey, o) if (p or o) else "",
             })

@@ -52,6 +52,9 @@ def score_one(bench_name: str, arch: str, proxy: str, *, dataset: str | None = N
         raise ConfigError(f"{proxy} cannot run on {bench_name}/{ds} here: {why}")
     a = _arch_index(bench, arch)
     bs = batch_size or per_benchmark(sec, "batch_size", bench_name, 64)
+    from harness.proxy_sweep import set_proxy_threads
+
+    set_proxy_threads()  # the sweep's setting, so the value is the one it stores
     scorer = ArchScorer(cls, proxy, bench, ds, experiment_seed=profile["experiment_seed"],
                         seed=seed, batch_size=bs, device=device)
     value, seconds = scorer.score(a)

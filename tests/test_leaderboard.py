@@ -61,6 +61,7 @@ def test_smoke_run_writes_the_leaderboard(tmp_path, harness_home, data_root, nb2
     assert re.fullmatch(r"-?\d\.\d{3} / -?\d\.\d{3} \(n=\d+\)",
                         table["synflow"]["(b) shared archs: ours ρ / published ρ"])
     assert table["synflow"]["verdict (ours vs original)"].endswith("(our sample)")
+    assert table["synflow"]["verdict (published vs original)"].endswith("(all published)")
     for a in [a for a in res["search"] if a["benchmark"] == "nb201"]:
         # never above the table's optimum, never below a random arch's typical accuracy
         top = {"cifar10": 94.37, "cifar100": 73.51, "ImageNet16-120": 47.31}[a["dataset"]]
@@ -110,3 +111,26 @@ def test_older_method_versions_and_data_are_ignored():
             dict(base, method_version="1", data_sha256="new", finished="2026-01-04")]
     kept = current_rows(rows)
     assert [(r["method_version"], r["data_sha256"]) for r in kept] == [("2", "new")]
+
+
+def test_table3_verdicts_use_the_shared_archs_when_there_are_enough():
+    from harness.leaderboard_proxies import verdict_original
+
+    def row(kind, rho, shared_n=None):
+        r = {"kind": kind, "result": {"images": "", "test": {"spearman": rho,
+                                                              "spearman_ci": [rho, rho]}}}
+        if shared_n is not None:
+            r["result"]["shared"] = {"n": shared_n,
+                                     "ours": {"spearman": 0.74, "spearman_ci": [0.7, 0.78]},
+                                     "published": {"spearman": 0.50, "spearman_ci": [0.45,
+                                                                                    0.55]}}
+        return r
+
+    ours, pub = row("proxy", 0.40, shared_n=150), row("proxy-published", 0.74)
+    # on 150 shared archs ours (0.74) matches the original 0.737, the published (0.50) not,
+    # whatever each scores on its own set
+    assert verdict_original(ours, 0.737, ours) == "reproduced (shared 150)"
+    assert verdict_original(pub, 0.737, ours) == "contradicted (shared 150)"
+    few = row("proxy", 0.40, shared_n=99)
+    assert verdict_original(few, 0.737, few) == "contradicted (our sample)"
+    assert verdict_original(pub, 0.737, few) == "reproduced (all published)"
