@@ -157,6 +157,10 @@ def unavailable(proxy_cls, bench, dataset: str) -> str | None:
     return None
 
 
+#: parameter counts of networks whose table has no params column, per process
+_COUNTED_PARAMS: dict[tuple, float] = {}
+
+
 class ArchScorer:
     """Scores archs with one proxy on one (benchmark, dataset, seed), one arch at a time,
     through the cache: the minibatch is drawn once, so every arch sees the same images."""
@@ -196,15 +200,19 @@ class ArchScorer:
         return float(self.bench.cost([arch], name, self.cost_ds)[0])
 
     def _params(self, arch: int) -> float:
-        """From the table, else counted on a meta-device network (TNB101 shared tables)."""
+        """From the table, else counted on a meta-device network (TNB101 shared tables),
+        once per (benchmark data, dataset, arch): every proxy of an arch asks for it."""
         p = self._cost(arch, "params")
         if math.isfinite(p):
             return p
-        import torch
+        key = (self.bench.content_sha256, self.dataset, int(arch))
+        if key not in _COUNTED_PARAMS:
+            import torch
 
-        with torch.device("meta"):
-            model = self.bench.build_model([arch], self.dataset)
-        return float(sum(t.numel() for t in model.parameters()))
+            with torch.device("meta"):
+                model = self.bench.build_model([arch], self.dataset)
+            _COUNTED_PARAMS[key] = float(sum(t.numel() for t in model.parameters()))
+        return _COUNTED_PARAMS[key]
 
     def cached(self, arch: int) -> bool:
         return int(arch) in self.have
