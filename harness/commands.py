@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import dataclasses
 import json
 import sys
 import tempfile
@@ -85,6 +86,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     cells = runner.plan_cells(profile, methods, benchmarks=args.benchmark,
                               datasets=args.dataset, seeds=args.seeds, has_times=has_times)
+    if args.cell_minutes is not None:
+        if args.cell_minutes < 0:
+            raise ConfigError(f"--cell-minutes {args.cell_minutes:g}: give 0 (no limit) or a "
+                              "positive number of minutes")
+        cells = [dataclasses.replace(c, minutes=args.cell_minutes or None) for c in cells]
     device = check_device(args.device)
     cells += plan_proxy_cells(profile, methods, benchmarks=args.benchmark,
                               datasets=args.dataset, device=device, warn=_warn)
@@ -339,6 +345,9 @@ def add_parsers(sub, parser_class) -> None:
     x.add_argument("--oneshot-minutes", type=float, metavar="M",
                    help="time box of this run's one-shot cells (default: the profile's; 0: "
                         "no limit). Epochs are checkpointed, so the next run continues")
+    x.add_argument("--cell-minutes", type=float, metavar="M",
+                   help="wall-clock limit of each search cell; a cell past it is stopped "
+                        "and recorded as failed (default: 10; 0: no limit)")
     x.add_argument("--quiet", action="store_true", help="no progress bar")
     x.set_defaults(func=cmd_run)
 

@@ -28,6 +28,7 @@ from harness.budget import Budget, Oracle
 from harness.errors import BudgetExhausted, HarnessError, MethodError
 from harness.profile import load_profile, profile_names  # noqa: F401 - re-exported
 from harness.seeds import cell_seed_sequence, generator
+from harness.timelimit import DEFAULT_CELL_MINUTES, time_limit
 
 
 # ---- provenance ---------------------------------------------------------------------------
@@ -72,6 +73,8 @@ class Cell:
     seed: int
     budget: Budget
     experiment_seed: int
+    #: wall-clock limit of the cell in minutes (not part of its key; None or 0: none)
+    minutes: float | None = DEFAULT_CELL_MINUTES
 
     def key(self, method_version: str, data_sha: str) -> tuple:
         return (self.method, method_version, self.benchmark, data_sha, self.dataset,
@@ -93,10 +96,16 @@ def run_search_cell(method_cls: type[SearchStrategy], cell: Cell, bench) -> dict
     rng = generator(seq)
     method = method_cls()
     started, t0 = _now(), time.perf_counter()
-    try:
-        method._search(oracle, rng)
-    except BudgetExhausted:
-        pass
+    where = f"{cell.method} on {cell.benchmark}/{cell.dataset} seed {cell.seed}"
+    with time_limit(cell.minutes, where):
+        try:
+            method._search(oracle, rng)
+        except BudgetExhausted:
+            pass
+        except HarnessError:
+            raise
+        except Exception as exc:  # a bug in the method: this cell fails, the others run
+            raise MethodError(f"{where} raised {type(exc).__name__}: {exc}") from None
     wall = time.perf_counter() - t0
     if not oracle.order:
         raise MethodError(f"{cell.method} returned without querying any architecture")

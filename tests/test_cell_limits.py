@@ -1,0 +1,80 @@
+"""A search cell that loops forever or raises is stopped / recorded as failed with its
+error, and the other cells of the run still produce their rows."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from harness import runner
+from harness.api import SearchStrategy
+from harness.budget import Budget
+from harness.registry import default_registry
+from harness.runner import Cell
+from harness.store import open_store
+from harness.timelimit import CellTimeout, time_limit
+
+
+class Forever(SearchStrategy):
+    """Queries one arch, then loops and swallows every Exception it sees."""
+
+    def _search(self, oracle, rng):
+        oracle.query(0)
+        while True:
+            try:
+                time.sleep(0.01)
+            except Exception:  # noqa: BLE001 - the point: it must not swallow the limit
+                pass
+
+
+class Raises(SearchStrategy):
+    def _search(self, oracle, rng):
+        oracle.query(0)
+        raise ValueError("bad index arithmetic")
+
+
+class _Reg:
+    def __init__(self, extra):
+        self.base, self.extra = default_registry(), extra
+
+    def get(self, name):
+        return self.extra.get(name) or self.base.get(name)
+
+
+def test_time_limit_stops_a_block_that_swallows_exceptions():
+    t0 = time.monotonic()
+    with pytest.raises(CellTimeout, match="exceeded its time limit"):
+        with time_limit(0.5 / 60, "a test block"):
+            while True:
+                try:
+                    time.sleep(0.01)
+                except Exception:  # noqa: BLE001
+                    pass
+    assert time.monotonic() - t0 < 5
+
+
+def test_a_hanging_and_a_raising_cell_fail_alone(nb201, tmp_path, monkeypatch):
+    monkeypatch.setitem(runner._WORKER_BENCH, "nb201", nb201)
+    reg = _Reg({"forever": Forever, "raises": Raises})
+    cells = [Cell(m, "nb201", "cifar10", 0, Budget(queries=20), 1, minutes=0.02)
+             for m in ("forever", "raises", "random")]
+    store = open_store(tmp_path / "r.sqlite")
+    t0 = time.monotonic()
+    summary = runner.execute(cells, store, reg, progress=False)
+    assert time.monotonic() - t0 < 30  # the endless cell was stopped after ~1.2 s
+    assert summary.ran == 1 and [r["method"] for r in store.rows()] == ["random"]
+    failed = "\n".join(summary.failed)
+    assert "forever on nb201/cifar10 seed 0 exceeded its time limit of 0.02 min" in failed
+    assert "raises on nb201/cifar10 seed 0 raised ValueError: bad index arithmetic" in failed
+    again = runner.execute(cells, store, reg, progress=False)  # failures are not stored:
+    assert again.skipped == 1 and len(again.failed) == 2      # the next run retries them
+
+
+def test_bad_cell_minutes_is_one_line(tmp_path, harness_home, data_root):
+    from tests.helpers import assert_one_line_error, run_cli
+
+    proc = run_cli("run", "random", "--profile", "smoke", "--cell-minutes", "-1", "--store",
+                   str(tmp_path / "s.sqlite"), env={"NAS_HARNESS_HOME": str(harness_home),
+                                                    "NAS_HARNESS_DATA": str(data_root)})
+    assert_one_line_error(proc, "--cell-minutes -1", "0 (no limit)")
