@@ -39,7 +39,7 @@ class BenchmarkSpec:
 
 
 def _nb201_spec() -> BenchmarkSpec:
-    from adapters import nb201, nb201_space
+    from adapters import nb201, nb201_official, nb201_space
 
     def build(encoding, dataset):
         from adapters.nb201_model import NB201Network
@@ -52,7 +52,7 @@ def _nb201_spec() -> BenchmarkSpec:
         converter_version=nb201.CONVERTER_VERSION,
         shared_present=nb201.shared_data_present,
         convert_shared=nb201.convert_shared,
-        convert_official=nb201.convert_official,
+        convert_official=nb201_official.convert_official,
         official_files="NAS-Bench-201-v1_1-096897.pth, NATS-tss-v1_0-3ffb9.pickle.pbz2 or "
                        "NATS-tss-v1_0-3ffb9-simple/",
         space_factory=nb201_space.NB201Space,

@@ -35,7 +35,7 @@ def measured(spec: dict, rows: list[dict], bench_best=None) -> dict[str, Any] | 
         return None
     kind = m["kind"]
     if kind in ("proxy", "proxy_max", "proxy_range"):
-        from harness.leaderboard_proxies import latest
+        from harness.report_base import latest
 
         source = m.get("source", "ours")
         px = latest(rows, "proxy-published" if source == "published" else "proxy")
@@ -103,7 +103,7 @@ def measured(spec: dict, rows: list[dict], bench_best=None) -> dict[str, Any] | 
                 "what": f"mean skip edges of {m['method']}'s final cells over {len(rs)} "
                         f"seeds ({rs[0]['result']['configuration']} configuration)"}
     if kind == "cost_span":
-        from harness.leaderboard import load_specs
+        from harness.report_base import load_specs
         from harness.survey_tables import table1
 
         specs, refs = load_specs()

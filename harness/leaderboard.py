@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as _dt
 import html
 import json
-import re
 import warnings
 from collections import defaultdict
 from pathlib import Path
@@ -19,22 +18,7 @@ from typing import Any
 import numpy as np
 
 from harness.errors import ConfigError
-
-SPEC_DIR = Path(__file__).resolve().parents[1] / "leaderboard"
-
-
-def load_specs(spec_dir: Path = SPEC_DIR) -> tuple[dict, dict[int, dict]]:
-    specs = json.loads((spec_dir / "specs.json").read_text())
-    refs = {r["id"]: r for r in json.loads(
-        (spec_dir / "reference_numbers.json").read_text())["rows"]}
-    return specs, refs
-
-
-def parse_pm(text: str) -> tuple[float, float | None]:
-    m = re.fullmatch(r"\s*([-\d.]+)\s*(?:±\s*([\d.]+))?\s*", text)
-    if not m:
-        raise ValueError(text)
-    return float(m.group(1)), float(m.group(2)) if m.group(2) else None
+from harness.report_base import SPEC_DIR, load_specs, parse_pm  # noqa: F401 - re-exported
 
 
 def current_rows(rows: list[dict], registry=None) -> list[dict]:

@@ -13,9 +13,7 @@ from typing import Any
 import numpy as np
 
 from adapters.nb201_space import OPS
-from harness.leaderboard_proxies import _save
-
-DATASETS = ("cifar10", "cifar100", "ImageNet16-120")
+from harness.report_base import DATASETS, ci_text, published_oneshot, save_figure
 
 
 def groups(rows: list[dict]) -> dict[tuple[str, str, str, str], list[dict]]:
@@ -35,18 +33,6 @@ def _pm(x: list[float]) -> str:
     return f"{a.mean():.2f} ± {a.std(ddof=1):.2f}" if len(a) > 1 else f"{a.mean():.2f}"
 
 
-def _published(specs: dict, refs: dict, method: str, ds: str) -> str:
-    out = []
-    for s in specs.get("oneshot", []):
-        ref = refs.get(s["ref_id"], {})
-        if s["method"] != method or not str(ref.get("status", "")).startswith("VERIFIED"):
-            continue
-        v, t = s.get("valid", {}).get(ds), s.get("test", {}).get(ds)
-        if t:
-            out.append(f"{v or '—'} / {t} [ref {s['ref_id']}, {s['label']}]")
-    return "; ".join(out) or "—"
-
-
 def _method_table(rs: dict[str, list[dict]], specs, refs, ds: str) -> list[dict]:
     table = []
     for m, seeds in sorted(rs.items()):
@@ -63,13 +49,12 @@ def _method_table(rs: dict[str, list[dict]], specs, refs, ds: str) -> list[dict]
             "search seconds (median)": f"{np.median(secs):.0f} ({res[0]['device']})",
             "epochs": f"{res[0]['epochs_done']}/{res[0]['epochs']}"
                       + ("" if all(x["complete"] for x in res) else " (capped)"),
-            "published NB201 valid / test": _published(specs, refs, m, ds),
+            "published NB201 valid / test": published_oneshot(specs, refs, m, ds),
         })
     return table
 
 
 def _ranking_rows(rs: dict[str, list[dict]]) -> list[dict]:
-    from harness.leaderboard_proxies import _ci
 
     table = []
     for m, seeds in sorted(rs.items()):
@@ -82,8 +67,8 @@ def _ranking_rows(rs: dict[str, list[dict]]) -> list[dict]:
                 est.append(("sum of log arch weights (relaxation)", rk["log_weight_vs_test"]))
             for what, c in est:
                 table.append({"method": m, "seed": r["seed"], "estimate": what,
-                              "Kendall τ [95% CI]": _ci(c, "kendall"),
-                              "Spearman ρ [95% CI]": _ci(c, "spearman"), "archs": c["n"]})
+                              "Kendall τ [95% CI]": ci_text(c, "kendall"),
+                              "Spearman ρ [95% CI]": ci_text(c, "spearman"), "archs": c["n"]})
     return table
 
 
@@ -212,7 +197,7 @@ def _figure_1(rs: dict[str, list[dict]], ds: str, conf: str, out: Path, tag: str
         ax2.legend(h1 + h2, l1 + l2, fontsize=7, loc="lower left")
     fig.suptitle(f"Figure 1 on NB201 {ds} ({conf} configuration): convergence vs "
                  "DARTS's skip-connection collapse, where it occurs")
-    return _save(fig, out, f"figures/oneshot_fig1_{tag}.png")
+    return save_figure(fig, out, f"figures/oneshot_fig1_{tag}.png")
 
 
 def _figure_3(rs: dict[str, list[dict]], methods: tuple[str, ...], panel: str, ds: str,
@@ -254,4 +239,4 @@ def _figure_3(rs: dict[str, list[dict]], methods: tuple[str, ...], panel: str, d
                      fontsize=9)
     what = "weight-sharing supernets" if panel == "a" else "the DARTS relaxation"
     fig.suptitle(f"Figure 3{panel} on NB201 {ds} ({conf} configuration): proxy gap of {what}")
-    return _save(fig, out, f"figures/oneshot_fig3{panel}_{tag}.png")
+    return save_figure(fig, out, f"figures/oneshot_fig3{panel}_{tag}.png")

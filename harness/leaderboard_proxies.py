@@ -10,28 +10,17 @@ from typing import Any
 
 import numpy as np
 
-DATASETS = ("cifar10", "cifar100", "ImageNet16-120")
+from harness.report_base import (  # noqa: F401 - latest is re-exported
+    DATASETS,
+    archs_evaluated,
+    ci_text,
+    latest,
+    parse_pm,
+    save_figure,
+)
+
 BENCHMARKS = ("nb201", "nb101", "tnb101-micro", "tnb101-macro")
 TOL = 0.05
-
-
-def _n(row: dict) -> int:
-    """Archs a row was evaluated on (scored ones; NaN scores included)."""
-    r = row["result"]
-    return int(r.get("archs_scored") or r.get("test", {}).get("n") or 0)
-
-
-def latest(rows: list[dict], kind: str) -> dict[tuple[str, str, str], dict]:
-    """{(benchmark, dataset, method): row} of one kind, keeping the row on the most archs
-    (a time-boxed sweep stores a row each run as it scores more of its sample)."""
-    out: dict[tuple[str, str, str], dict] = {}
-    for r in rows:
-        if r["kind"] != kind:
-            continue
-        k = (r["benchmark"], r["dataset"], r["method"])
-        if k not in out or _n(r) > _n(out[k]):
-            out[k] = r
-    return out
 
 
 def _order(keys) -> list[tuple[str, str]]:
@@ -40,14 +29,6 @@ def _order(keys) -> list[tuple[str, str]]:
         return (BENCHMARKS.index(b) if b in BENCHMARKS else 99,
                 DATASETS.index(d) if d in DATASETS else 9, d)
     return sorted({(b, d) for b, d, _ in keys}, key=rank)
-
-
-def _ci(c: dict, key: str) -> str:
-    v = c.get(key)
-    lo, hi = c.get(key + "_ci", [np.nan, np.nan])
-    if v is None or not np.isfinite(v):
-        return "—"
-    return f"{v:.3f} [{lo:.2f}, {hi:.2f}]"
 
 
 def _fin(v) -> bool:
@@ -119,7 +100,6 @@ def build_section(rows: list[dict], specs: dict, refs: dict, out: Path) -> dict[
     """Markdown, HTML and figures for the proxy rows; returns the table data."""
     from tabulate import tabulate
 
-    from harness.leaderboard import parse_pm
 
     pspec = {s["method"]: s for s in specs.get("proxies", [])
              if str(refs.get(s["ref_id"], {}).get("status", "")).startswith("VERIFIED")}
@@ -145,7 +125,7 @@ def build_section(rows: list[dict], specs: dict, refs: dict, out: Path) -> dict[
             sh = ro.get("shared") if ro else None
             table.append({
                 "proxy": m,
-                "(a) ours ρ test [95% CI]": _ci(ro["test"], "spearman") if ro else "—",
+                "(a) ours ρ test [95% CI]": ci_text(ro["test"], "spearman") if ro else "—",
                 "(a) ours τ test": f"{ro['test']['kendall']:.3f}" if ro and _fin(
                     ro["test"].get("kendall")) else "—",
                 "(a) ours ρ valid": f"{ro['valid']['spearman']:.3f}" if ro and _fin(
@@ -180,7 +160,8 @@ def build_section(rows: list[dict], specs: dict, refs: dict, out: Path) -> dict[
         partial = [r for r in mine if r["result"].get("complete") is False]
         sweep = ""
         if partial:
-            lo, hi = min(_n(r) for r in partial), max(_n(r) for r in partial)
+            done = [archs_evaluated(r) for r in partial]
+            lo, hi = min(done), max(done)
             sweep = (f" The sweep is not finished: {lo if lo == hi else f'{lo} to {hi}'} of "
                      f"the {partial[0]['result']['archs_sampled']} sampled archs are scored "
                      "so far (each run of the profile continues it).")
@@ -277,7 +258,7 @@ def _figure_3c(ds: str, ours: dict, pub: dict, out: Path) -> str | None:
         ax.set_ylabel("rank-normalised proxy score")
         ax.legend(loc="upper left", fontsize=8)
     fig.suptitle(f"Proxy gap on NB201 {ds} (Figure 3c)")
-    return _save(fig, out, f"figures/proxy_gap_{ds}.png")
+    return save_figure(fig, out, f"figures/proxy_gap_{ds}.png")
 
 
 def _task_heatmap(bench: str, ours: dict, pub: dict, out: Path) -> str | None:
@@ -310,14 +291,6 @@ def _task_heatmap(bench: str, ours: dict, pub: dict, out: Path) -> str | None:
                 ax.text(j, i, f"{grid[i, j]:.2f}", ha="center", va="center", fontsize=7)
     fig.colorbar(im, ax=ax, label="Spearman ρ vs test metric")
     ax.set_title(f"Zero-cost proxies across {bench} tasks")
-    return _save(fig, out, f"figures/proxy_tasks_{bench}.png")
+    return save_figure(fig, out, f"figures/proxy_tasks_{bench}.png")
 
 
-def _save(fig, out: Path, name: str) -> str:
-    """Lay out, write and close a figure; return its path relative to ``out``."""
-    import matplotlib.pyplot as plt
-
-    fig.tight_layout()
-    fig.savefig(out / name)
-    plt.close(fig)
-    return name

@@ -304,7 +304,7 @@ def plan_oneshot_cells(profile: dict, methods: dict[str, type], *, benchmarks=No
     """One-shot cells of a profile: every one-shot method x (benchmark, dataset) x seed;
     datasets without images here are reported once through ``warn`` and skipped."""
     from adapters.nb201_search_data import unavailable
-    from harness.runner import selected
+    from harness.cellbase import selected
 
     sec = profile.get("oneshot")
     if not sec:

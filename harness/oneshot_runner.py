@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from harness.api import OneShotMethod
+from harness.cellbase import _now, provenance
 from harness.errors import MethodError
 from harness.oneshot import (
     OneShotCell,
@@ -25,7 +26,6 @@ from harness.oneshot import (
     load_checkpoint,
     save_checkpoint,
 )
-from harness.runner import _now, provenance
 from harness.seeds import generator, torch_generator
 
 _POOLS: dict[tuple, Any] = {}
@@ -246,9 +246,9 @@ def _worker_init(threads: int, data_root: str | None) -> None:
 
 def _run_in_worker(cell: OneShotCell, folder: str, deadline: float | None, first: bool
                    ) -> dict[str, Any]:
+    from harness.cellbase import _get_bench
     from harness.oneshot import checkpoint_path
     from harness.registry import default_registry
-    from harness.runner import _get_bench
 
     cls = default_registry().get(cell.method)
     bench = _get_bench(cell.benchmark)
@@ -274,9 +274,9 @@ def execute_oneshot(cells: list[OneShotCell], store, registry, finish, new_bar,
     import os
 
     from harness import config
+    from harness.cellbase import _get_bench
     from harness.errors import HarnessError
     from harness.oneshot import checkpoint_path
-    from harness.runner import _get_bench
 
     folder = checkpoint_folder(store.path)
     deadline = time.time() + 60 * minutes if minutes else None

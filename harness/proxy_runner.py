@@ -12,6 +12,7 @@ import numpy as np
 
 from harness import config
 from harness.api import Proxy, ProxyEnsemble
+from harness.cellbase import _now, provenance
 from harness.correlation import correlations, rank_normalise
 from harness.proxy import (
     ArchScorer,
@@ -20,7 +21,6 @@ from harness.proxy import (
     score_archs,
     stratified_archs,
 )
-from harness.runner import _now, provenance
 from harness.seeds import cell_seed_sequence, generator
 
 
@@ -287,8 +287,8 @@ def plan_proxy_cells(profile: dict, methods: dict[str, type], *, benchmarks=None
         return cells
     proxies = {n: c for n, c in methods.items() if issubclass(c, Proxy)}
     ensembles = {n: c for n, c in methods.items() if issubclass(c, ProxyEnsemble)}
+    from harness.cellbase import _get_bench, selected
     from harness.proxy import PUBLISHED_NAME
-    from harness.runner import _get_bench, selected
 
     pairs = [(b, d, True) for b, d in selected(sec, benchmarks, datasets)]
     pairs += [(b, d, False) for b, d in selected(

@@ -196,8 +196,8 @@ def _worker_init(data_root: str | None) -> None:
 
 def _worker_score(cell: ProxyCell, names: list[str], cache_path: str, arch: int) -> dict:
     """In a worker: score ``arch`` for ``cell``'s group (scorers kept per group)."""
+    from harness.cellbase import _get_bench
     from harness.registry import default_registry
-    from harness.runner import _get_bench
 
     key = (cell.group, tuple(names))
     if key not in _WORKER_SCORERS:

@@ -8,60 +8,27 @@ finished cell. Cells already in the store are skipped, so an interrupted run res
 
 from __future__ import annotations
 
-import datetime as _dt
-import importlib.metadata as md
-import platform
-import socket
-import subprocess
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from harness import __version__
 from harness.api import SearchStrategy
 from harness.budget import Budget, Oracle
+from harness.cellbase import (  # noqa: F401 - re-exported for callers of the runner
+    _WORKER_BENCH,
+    _get_bench,
+    _now,
+    provenance,
+    selected,
+)
 from harness.errors import BudgetExhausted, HarnessError, MethodError
 from harness.profile import load_profile, profile_names  # noqa: F401 - re-exported
 from harness.seeds import cell_seed_sequence, generator
 from harness.timelimit import DEFAULT_CELL_MINUTES, time_limit
-
-
-# ---- provenance ---------------------------------------------------------------------------
-def _git_commit() -> str:
-    try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
-                             cwd=Path(__file__).parent, timeout=5)
-        return out.stdout.strip() or "unknown"
-    except Exception:
-        return "unknown"
-
-
-def _version(dist: str) -> str:
-    try:
-        return md.version(dist)
-    except md.PackageNotFoundError:
-        return "not installed"
-
-
-_PROVENANCE: dict[str, str] | None = None
-
-
-def provenance(device: str = "cpu") -> dict[str, str]:
-    global _PROVENANCE
-    if _PROVENANCE is None:
-        _PROVENANCE = {"package_version": __version__, "git_commit": _git_commit(),
-                       "python": platform.python_version(), "numpy": np.__version__,
-                       "torch": _version("torch"), "host": socket.gethostname()}
-    return {**_PROVENANCE, "device": device}
-
-
-def _now() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
 
 
 # ---- one cell -----------------------------------------------------------------------------
@@ -193,28 +160,7 @@ def drop_unavailable(profile: dict[str, Any], warn) -> None:
                 del profile[sec][part][b]
 
 
-def selected(section: dict, benchmarks=None, datasets=None):
-    """(benchmark, dataset) pairs of a profile section that pass the CLI filters."""
-    for bname, dsets in section["benchmarks"].items():
-        if benchmarks and bname not in benchmarks:
-            continue
-        for ds in dsets:
-            if not datasets or ds in datasets:
-                yield bname, ds
-
-
 # ---- execution ----------------------------------------------------------------------------
-_WORKER_BENCH: dict[str, Any] = {}
-
-
-def _get_bench(name: str):
-    if name not in _WORKER_BENCH:
-        import adapters
-
-        _WORKER_BENCH[name] = adapters.load_benchmark(name)
-    return _WORKER_BENCH[name]
-
-
 def _run_cell_in_worker(cell: Cell, data_root: str | None) -> dict[str, Any]:
     from harness import config
     from harness.registry import default_registry

@@ -61,7 +61,7 @@ def collapse_verdict(spec: dict, col: dict, ref: dict) -> str:
 
 def table2(rows: list[dict], specs: dict, refs: dict) -> list[dict]:
     """One row per (dataset, method) of the survey's Table 2 list, CIFAR-10 first."""
-    from harness.leaderboard_oneshot import DATASETS, _published
+    from harness.report_base import DATASETS, published_oneshot
 
     present = {r["dataset"] for r in rows if r["kind"] == "oneshot"}
     out = []
@@ -88,7 +88,8 @@ def table2(rows: list[dict], specs: dict, refs: dict) -> list[dict]:
                            + (f" ({np.median(gpu):.3f} GPU-h)" if gpu[0] else ""),
             "survey (DARTS space, CIFAR-10 error; different search space)":
                 ref.get("survey_value", "—") if ref else "—",
-            "original NB201 value (valid / test)": _published(specs, refs, spec["method"], ds),
+            "original NB201 value (valid / test)": published_oneshot(specs, refs,
+                                                                     spec["method"], ds),
             "verdict on the survey's 'skip collapse?'": collapse_verdict(spec, col, ref),
         })
     return out
@@ -123,7 +124,7 @@ def measured_cost(rows: list[dict], ours: dict) -> tuple[float | None, str]:
         unit = "GPU-h" if dev.startswith("cuda") else "CPU-h"
         return s / 3600, (f"{m}: {_hours(s)} {unit} on {dev} "
                           f"({rs[0]['result']['configuration']} configuration)")
-    from harness.leaderboard_proxies import latest
+    from harness.report_base import latest
 
     px = [r for (b, d, x), r in latest(rows, "proxy").items()
           if b == "nb201" and d == "cifar10" and x == m and r["result"].get("median_seconds")]

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from adapters import open_file
-from adapters.nb201 import convert_official
+from adapters.nb201_official import convert_official
 from harness.errors import DataError
 from harness.h5layout import verify_file
 from tests import official_fixtures as fx
