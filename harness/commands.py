@@ -86,17 +86,19 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     cells = runner.plan_cells(profile, methods, benchmarks=args.benchmark,
                               datasets=args.dataset, seeds=args.seeds, has_times=has_times)
-    if args.cell_minutes is not None:
-        if args.cell_minutes < 0:
-            raise ConfigError(f"--cell-minutes {args.cell_minutes:g}: give 0 (no limit) or a "
-                              "positive number of minutes")
-        cells = [dataclasses.replace(c, minutes=args.cell_minutes or None) for c in cells]
     device = check_device(args.device)
     cells += plan_proxy_cells(profile, methods, benchmarks=args.benchmark,
                               datasets=args.dataset, device=device, warn=_warn)
     cells += plan_oneshot_cells(profile, methods, benchmarks=args.benchmark,
                                 datasets=args.dataset, seeds=args.seeds, device=device,
                                 warn=_warn)
+    if args.cell_minutes is not None:  # search cells, and each proxy on each arch
+        if args.cell_minutes < 0:
+            raise ConfigError(f"--cell-minutes {args.cell_minutes:g}: give 0 (no limit) or a "
+                              "positive number of minutes")
+        cells = [dataclasses.replace(c, minutes=args.cell_minutes or None)
+                 if "minutes" in {f.name for f in dataclasses.fields(c)} else c
+                 for c in cells]
     minutes = args.proxy_minutes if args.proxy_minutes is not None else (
         profile.get("proxies") or {}).get("minutes")
     if minutes is not None and minutes < 0:
@@ -346,8 +348,9 @@ def add_parsers(sub, parser_class) -> None:
                    help="time box of this run's one-shot cells (default: the profile's; 0: "
                         "no limit). Epochs are checkpointed, so the next run continues")
     x.add_argument("--cell-minutes", type=float, metavar="M",
-                   help="wall-clock limit of each search cell; a cell past it is stopped "
-                        "and recorded as failed (default: 10; 0: no limit)")
+                   help="wall-clock limit of each search cell and of each proxy on each "
+                        "arch; past it the cell (or the proxy's cells) is stopped and "
+                        "recorded as failed (default: 10; 0: no limit)")
     x.add_argument("--quiet", action="store_true", help="no progress bar")
     x.set_defaults(func=cmd_run)
 

@@ -10,6 +10,7 @@ Streams (all from the profile's experiment seed, never global RNG state):
 
 from __future__ import annotations
 
+import contextlib
 import math
 import sqlite3
 import time
@@ -22,6 +23,7 @@ import numpy as np
 
 from harness.errors import ConfigError
 from harness.seeds import cell_seed_sequence, generator
+from harness.timelimit import DEFAULT_CELL_MINUTES, CellTimeout, time_limit
 
 SCORE_SCHEMA = """
 CREATE TABLE IF NOT EXISTS proxy_scores (
@@ -193,6 +195,10 @@ class ArchScorer:
         self.cost_ds = dataset if dataset in bench.datasets else bench.datasets[0]
         self.proxy = proxy_cls()
         self._connected: dict[int, bool] = {}
+        #: wall-clock limit of one proxy call on one arch, in minutes (None: none)
+        self.minutes: float | None = DEFAULT_CELL_MINUTES
+        #: why this proxy was given up on (it ran past its time limit), or None
+        self.failed: str | None = None
 
     def _cost(self, arch: int, name: str) -> float:
         if name not in self.bench.h5.costs(self.cost_ds):
@@ -265,9 +271,26 @@ class ArchScorer:
         t0 = time.perf_counter()
         model = build_network(self.bench, a, self.dataset, self.init_stream(a), self.device) \
             if self.cls.needs_model else None
-        s = safely(lambda: self.proxy._score(self.context(a, model)))
+        with self.limit(a):
+            s = safely(lambda: self.proxy._score(self.context(a, model)))
         sync(self.device)
         return self.record(a, s, time.perf_counter() - t0)
+
+    def limit(self, arch: int):
+        """The time limit of one call of this proxy on ``arch``; running past it raises
+        :class:`~harness.timelimit.CellTimeout` and marks the proxy failed."""
+        return _limit(self, int(arch))
+
+
+@contextlib.contextmanager
+def _limit(scorer: ArchScorer, arch: int):
+    try:
+        with time_limit(scorer.minutes, f"proxy {scorer.key['proxy']} on "
+                        f"{scorer.bench.name}/{scorer.dataset} arch {arch}"):
+            yield
+    except CellTimeout as exc:
+        scorer.failed = str(exc)
+        raise
 
 
 def sync(device: str) -> None:

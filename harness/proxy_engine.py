@@ -18,24 +18,27 @@ seconds are its own work plus an equal share of the network build and of its sha
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import time
 from collections.abc import Sequence
 
 from harness.proxy import NUMERICAL, ArchScorer, build_network, safely, sync
 from harness.proxy_passes import run_pass
+from harness.timelimit import CellTimeout
 
 
 def score_arch(scorers: Sequence[ArchScorer], arch: int) -> dict[str, tuple[float, float]]:
     """Score ``arch`` with every scorer (all of one benchmark, dataset, seed, minibatch and
     device) that has not cached it yet; {proxy name: (score, seconds)} of those computed."""
     a = int(arch)
-    todo = [s for s in scorers if not s.cached(a)]
+    todo = [s for s in scorers if not s.cached(a) and s.failed is None]
     out: dict[str, tuple[float, float]] = {}
     for s in [s for s in todo if not s.cls.needs_model or (
             s.cls.undefined_on_disconnected and not s.connected(a))]:
-        out[s.key["proxy"]] = s.score(a)  # table lookups (params, flops); -inf (undefined)
-    todo = [s for s in todo if s.key["proxy"] not in out]
+        with contextlib.suppress(CellTimeout):  # s.failed says why
+            out[s.key["proxy"]] = s.score(a)  # table lookups (params, flops); -inf (undefined)
+    todo = [s for s in todo if s.key["proxy"] not in out and s.failed is None]
     if not todo:
         return out
     first = todo[0]
@@ -47,7 +50,11 @@ def score_arch(scorers: Sequence[ArchScorer], arch: int) -> dict[str, tuple[floa
 
     def timed(s: ArchScorer, fn, extra: float = 0.0) -> None:
         t = time.perf_counter()
-        v = safely(fn)
+        try:
+            with s.limit(a):
+                v = safely(fn)
+        except CellTimeout:
+            return  # s.failed says why; the sweep gives up on this proxy
         sync(s.device)
         out[s.key["proxy"]] = s.record(a, v, time.perf_counter() - t + share + extra)
 
@@ -65,7 +72,12 @@ def score_arch(scorers: Sequence[ArchScorer], arch: int) -> dict[str, tuple[floa
         t = time.perf_counter()
         observed = [m.proxy._observe(c) for m, c in zip(members, ctxs, strict=True)]
         try:
-            outcome, ok = run_pass(name, ctxs[0], create_graph=graph), True
+            with members[0].limit(a):
+                outcome, ok = run_pass(name, ctxs[0], create_graph=graph), True
+        except CellTimeout:
+            for m in members:  # the shared pass itself hung: every member gives up
+                m.failed = members[0].failed
+            continue
         except NUMERICAL as exc:  # every member records the failure as NaN
             if "out of memory" in str(exc).lower():
                 raise

@@ -22,6 +22,7 @@ from harness.proxy import (
     stratified_archs,
 )
 from harness.seeds import cell_seed_sequence, generator
+from harness.timelimit import DEFAULT_CELL_MINUTES
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,8 @@ class ProxyCell:
     published: bool = False  # True: correlate NAS-Bench-Suite-Zero's scores, not ours
     #: archs of the sample scored so far when a time-boxed sweep stopped early (None: all)
     scored: int | None = None
+    #: wall-clock limit of one proxy on one arch, in minutes (not part of the key)
+    minutes: float | None = DEFAULT_CELL_MINUTES
 
     @property
     def budget_key(self) -> str:
@@ -123,9 +126,11 @@ def sample_order(bench, cell: ProxyCell) -> np.ndarray:
 
 
 def _scorer(registry, name: str, bench, cell: ProxyCell, cache) -> ArchScorer:
-    return ArchScorer(registry.get(name), name, bench, cell.dataset,
-                      experiment_seed=cell.experiment_seed, seed=cell.seed,
-                      batch_size=cell.batch_size, device=cell.device, cache=cache)
+    scorer = ArchScorer(registry.get(name), name, bench, cell.dataset,
+                        experiment_seed=cell.experiment_seed, seed=cell.seed,
+                        batch_size=cell.batch_size, device=cell.device, cache=cache)
+    scorer.minutes = cell.minutes
+    return scorer
 
 
 def needed_proxies(cls, name: str) -> list[str]:

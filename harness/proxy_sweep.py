@@ -34,6 +34,8 @@ class SweepReport:
     stopped_early: bool
     scored_now: int = 0  # archs scored by this sweep (the others came from the cache)
     jobs: int = 1
+    #: {(group, proxy): why}: proxies given up on (they ran past their time limit)
+    failed_proxies: dict[tuple, str] | None = None
 
 
 def default_proxy_jobs(device: str = "cpu") -> int:
@@ -88,7 +90,7 @@ def sweep(cells: list[ProxyCell], bench_of, registry, cache: ScoreCache, *,
     if bar is not None:
         bar.reset(total=sum(len(g["order"]) for g in live))
     set_proxy_threads()
-    todo = sum(not all(s.cached(a) for s in g["scorers"]) for g in live for a in g["order"])
+    todo = sum(not _done(g, a) for g in live for a in g["order"])
     jobs = max(1, min(jobs, todo // 2))  # a worker costs a few seconds to start
     pool = _Pool(jobs, str(cache.path)) if jobs > 1 else None
     stopped, n_new = False, 0
@@ -108,7 +110,7 @@ def sweep(cells: list[ProxyCell], bench_of, registry, cache: ScoreCache, *,
             g["ptr"] += 1
             if g["ptr"] == len(order):
                 live.remove(g)
-            if all(s.cached(a) for s in g["scorers"]):
+            if _done(g, a):
                 if bar is not None:
                     bar.update(1)
                 continue
@@ -126,12 +128,20 @@ def sweep(cells: list[ProxyCell], bench_of, registry, cache: ScoreCache, *,
     finally:
         if pool is not None:
             pool.close()
-    progress = {}
+    progress, given_up = {}, {}
     for key, g in groups.items():
         if "order" in g:
-            done = sum(all(s.cached(a) for s in g["scorers"]) for a in g["order"])
+            done = sum(_done(g, a) for a in g["order"])
             progress[key] = (int(done), len(g["order"]))
-    return SweepReport(progress, failed, time.monotonic() - t0, stopped, n_new, jobs)
+            given_up.update({(key, s.key["proxy"]): s.failed for s in g["scorers"]
+                             if s.failed})
+    return SweepReport(progress, failed, time.monotonic() - t0, stopped, n_new, jobs,
+                       given_up)
+
+
+def _done(group: dict, arch: int) -> bool:
+    """Every proxy of the group has scored ``arch`` or was given up on."""
+    return all(s.cached(arch) or s.failed for s in group["scorers"])
 
 
 class _Pool:
@@ -169,10 +179,11 @@ class _Pool:
         done, _ = wait(list(self.inflight), return_when=FIRST_COMPLETED)
         for fut in done:
             key, arch = self.inflight.pop(fut)
-            got = fut.result()  # a harness error or a bug in a worker surfaces here
+            got, gave_up = fut.result()  # a harness error or a bug surfaces here
             for s in groups[key]["scorers"]:
                 if s.key["proxy"] in got:
                     s.have[arch] = got[s.key["proxy"]]
+                s.failed = s.failed or gave_up.get(s.key["proxy"])
             if bar is not None:
                 bar.update(1)
         return len(done)
@@ -207,4 +218,5 @@ def _worker_score(cell: ProxyCell, names: list[str], cache_path: str, arch: int)
         _WORKER_SCORERS[key] = [_scorer(reg, n, bench, cell, cache) for n in names]
     scorers = _WORKER_SCORERS[key]
     score_arch(scorers, arch)
-    return {s.key["proxy"]: s.have[arch] for s in scorers if arch in s.have}
+    return ({s.key["proxy"]: s.have[arch] for s in scorers if arch in s.have},
+            {s.key["proxy"]: s.failed for s in scorers if s.failed})

@@ -276,7 +276,7 @@ def _execute_proxies(cells: list, store, registry, summary: RunSummary, finish, 
     import time
 
     from harness.proxy import ScoreCache
-    from harness.proxy_runner import run_proxy_cell, scored_cell
+    from harness.proxy_runner import needed_proxies, run_proxy_cell, scored_cell
     from harness.proxy_sweep import sweep
 
     cache = ScoreCache(store.path)
@@ -289,6 +289,11 @@ def _execute_proxies(cells: list, store, registry, summary: RunSummary, finish, 
     for c in cells:
         if not c.published and c.group in report.failed:
             finish(c, None, report.failed[c.group])
+            continue
+        gave_up = [(report.failed_proxies or {}).get((c.group, n)) for n in
+                   ([] if c.published else needed_proxies(registry.get(c.method), c.method))]
+        if any(gave_up):
+            finish(c, None, next(w for w in gave_up if w))
             continue
         try:
             bench = _get_bench(c.benchmark)

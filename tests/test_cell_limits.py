@@ -8,7 +8,7 @@ import time
 import pytest
 
 from harness import runner
-from harness.api import SearchStrategy
+from harness.api import Proxy, SearchStrategy
 from harness.budget import Budget
 from harness.registry import default_registry
 from harness.runner import Cell
@@ -78,3 +78,33 @@ def test_bad_cell_minutes_is_one_line(tmp_path, harness_home, data_root):
                    str(tmp_path / "s.sqlite"), env={"NAS_HARNESS_HOME": str(harness_home),
                                                     "NAS_HARNESS_DATA": str(data_root)})
     assert_one_line_error(proc, "--cell-minutes -1", "0 (no limit)")
+
+
+class Sleeper(Proxy):
+    """A plugin proxy that never returns (and swallows exceptions)."""
+
+    def _score(self, ctx):
+        while True:
+            try:
+                time.sleep(0.01)
+            except Exception:  # noqa: BLE001
+                pass
+
+
+def test_a_hanging_proxy_fails_its_cells_only(nb201, tmp_path, monkeypatch):
+    from harness.proxy_runner import ProxyCell
+
+    monkeypatch.setitem(runner._WORKER_BENCH, "nb201", nb201)
+    reg = _Reg({"sleeper": Sleeper})
+    cells = [ProxyCell(n, "nb201", "cifar10", 0, 4, 8, "cpu", 7, minutes=0.01)
+             for n in ("sleeper", "synflow", "params")]
+    store = open_store(tmp_path / "p.sqlite")
+    t0 = time.monotonic()
+    summary = runner.execute(cells, store, reg, progress=False)
+    assert time.monotonic() - t0 < 60  # one 0.6-s limit, then the sweep gives the proxy up
+    assert sorted(r["method"] for r in store.rows()) == ["params", "synflow"]
+    assert all(r["result"]["complete"] for r in store.rows())
+    (failed,) = summary.failed
+    assert failed.startswith("sleeper/nb201/cifar10/seed 0: proxy sleeper on nb201/cifar10")
+    assert "exceeded its time limit of 0.01 min" in failed
+    assert summary.sweep.failed_proxies and len(summary.sweep.failed_proxies) == 1
