@@ -23,6 +23,7 @@ import numpy as np
 from harness.api import OneShotMethod
 from harness.errors import MethodError
 from harness.seeds import cell_seed_sequence, child_stream, generator
+from harness.timelimit import DEFAULT_CELL_MINUTES
 
 #: the weights' optimiser of the NB201 reference searches (configs/nas-benchmark/algos)
 WEIGHT_OPTIMISER = {"lr": 0.025, "lr_min": 0.001, "momentum": 0.9, "weight_decay": 5e-4,
@@ -77,6 +78,9 @@ class OneShotCell:
     device: str
     experiment_seed: int
     ranking: int = 0  # archs of the supernet-ranking sample scored at the end (0: none)
+    #: wall-clock limit of one call of a method hook (a step, the derivation ...), in
+    #: minutes; not part of the key (None or 0: none)
+    minutes: float | None = DEFAULT_CELL_MINUTES
 
     @property
     def budget_key(self) -> str:

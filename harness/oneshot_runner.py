@@ -18,7 +18,7 @@ import numpy as np
 
 from harness.api import OneShotMethod
 from harness.cellbase import _now, provenance
-from harness.errors import MethodError
+from harness.errors import HarnessError, MethodError
 from harness.oneshot import (
     OneShotCell,
     OneShotContext,
@@ -27,6 +27,7 @@ from harness.oneshot import (
     save_checkpoint,
 )
 from harness.seeds import generator, torch_generator
+from harness.timelimit import time_limit
 
 _POOLS: dict[tuple, Any] = {}
 
@@ -131,7 +132,8 @@ def _run(cls: type[OneShotMethod], cell: OneShotCell, bench, checkpoint: Path,
                          cell.device, method.hyperparameters, cell.epochs, steps)
     ctx.rng = generator(cell.stream("setup"))
     ctx.torch_gen = torch_generator(cell.stream("setup-torch"), cell.device)
-    method._setup(ctx)
+    hook = _hooks(method, cell)
+    hook("_setup", ctx)
     start, log, seconds = 0, [], 0.0
     if checkpoint.exists():
         start, log, seconds = load_checkpoint(checkpoint, ctx)
@@ -143,7 +145,7 @@ def _run(cls: type[OneShotMethod], cell: OneShotCell, bench, checkpoint: Path,
         ctx.rng = generator(cell.stream("method", epoch))
         ctx.torch_gen = torch_generator(cell.stream("method-torch", epoch), cell.device)
         data = generator(cell.stream("data", epoch))
-        method._epoch_begin(ctx)
+        hook("_epoch_begin", ctx)
         perm = data.permutation(len(pools.y_train))
         sums: dict[str, float] = defaultdict(float)
         for step in range(steps):
@@ -155,7 +157,7 @@ def _run(cls: type[OneShotMethod], cell: OneShotCell, bench, checkpoint: Path,
                              cell.device)
             valid = _tensors(pools.augment(pools.x_valid[vidx], data), pools.y_valid[vidx],
                              cell.device)
-            stats = method._step(ctx, train, valid)
+            stats = hook("_step", ctx, train, valid)
             if not isinstance(stats, dict) or not all(
                     isinstance(v, (int, float)) for v in stats.values()):
                 raise MethodError(f"{cell.method}._step must return a dict of numbers, got "
@@ -166,7 +168,7 @@ def _run(cls: type[OneShotMethod], cell: OneShotCell, bench, checkpoint: Path,
                 progress(cell, epoch, step, steps)
         entry: dict[str, Any] = {"epoch": epoch + 1, "lr_end": round(ctx.lr, 6)}
         entry.update({k: round(v / steps, 4) for k, v in sums.items()})
-        weights = method._arch_weights(ctx)
+        weights = hook("_arch_weights", ctx)
         if weights is not None:
             w = np.asarray(weights, dtype=float)
             entry["weights"] = np.round(w, 5).tolist()
@@ -187,7 +189,7 @@ def _run(cls: type[OneShotMethod], cell: OneShotCell, bench, checkpoint: Path,
     t0 = time.perf_counter()
     ctx.rng = generator(cell.stream("derive"))
     ctx.torch_gen = torch_generator(cell.stream("derive-torch"), cell.device)
-    final = check_derived(method._derive(ctx), cell.method)
+    final = check_derived(hook("_derive", ctx), cell.method)
     derive_seconds = time.perf_counter() - t0
     found = _lookup(bench, final, proto)
     result: dict[str, Any] = {
@@ -262,6 +264,23 @@ def _paused_line(cell: OneShotCell, epochs_done: int) -> str:
     return f"{cell.method} {cell.dataset} seed {cell.seed}: {epochs_done}/{cell.epochs} epochs"
 
 
+def _hooks(method, cell: OneShotCell):
+    """Call a method hook under the cell's time limit; an exception other than the
+    harness's own becomes a one-line MethodError, so the cell fails alone."""
+
+    def call(name: str, *args):
+        where = f"{cell.method}.{name} on {cell.benchmark}/{cell.dataset} seed {cell.seed}"
+        with time_limit(cell.minutes, where):
+            try:
+                return getattr(method, name)(*args)
+            except HarnessError:
+                raise
+            except Exception as exc:
+                raise MethodError(f"{where} raised {type(exc).__name__}: {exc}") from None
+
+    return call
+
+
 def execute_oneshot(cells: list[OneShotCell], store, registry, finish, new_bar,
                     jobs: int = 1, minutes: float | None = None) -> list[str]:
     """Run one-shot cells (resuming any checkpointed epochs); store each row at once and
@@ -275,7 +294,6 @@ def execute_oneshot(cells: list[OneShotCell], store, registry, finish, new_bar,
 
     from harness import config
     from harness.cellbase import _get_bench
-    from harness.errors import HarnessError
     from harness.oneshot import checkpoint_path
 
     folder = checkpoint_folder(store.path)

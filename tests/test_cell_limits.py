@@ -108,3 +108,42 @@ def test_a_hanging_proxy_fails_its_cells_only(nb201, tmp_path, monkeypatch):
     assert failed.startswith("sleeper/nb201/cifar10/seed 0: proxy sleeper on nb201/cifar10")
     assert "exceeded its time limit of 0.01 min" in failed
     assert summary.sweep.failed_proxies and len(summary.sweep.failed_proxies) == 1
+
+
+def _darts():
+    return default_registry().get("darts-v1")
+
+
+class _HangingStep(_darts()):
+    def _step(self, ctx, train, valid):
+        while True:
+            try:
+                time.sleep(0.01)
+            except Exception:  # noqa: BLE001
+                pass
+
+
+class _RaisingDerive(_darts()):
+    def _derive(self, ctx):
+        raise KeyError("edge 7")
+
+
+@pytest.mark.parametrize("cls, needle", [
+    (_HangingStep, "darts-v1._step on nb201/cifar10 seed 0 exceeded its time limit of 0.01"),
+    (_RaisingDerive, "darts-v1._derive on nb201/cifar10 seed 0 raised KeyError: 'edge 7'"),
+])
+def test_a_one_shot_hook_that_hangs_or_raises_fails_its_cell(cls, needle, nb201, tmp_path):
+    import torch
+
+    from harness.errors import HarnessError
+    from harness.oneshot import OneShotCell, OneShotConfig
+    from harness.oneshot_runner import run_oneshot_cell
+
+    torch.set_num_threads(1)
+    cfg = OneShotConfig("smoke", C=4, N=1, batch_size=32, train_images=64, valid_images=64,
+                        epochs=1, eval_batch=32, eval_batches=1, bn_batches=1)
+    cell = OneShotCell("darts-v1", "nb201", "cifar10", 0, cfg, 1, "cpu", 1, minutes=0.01)
+    t0 = time.monotonic()
+    with pytest.raises(HarnessError, match=needle.replace(".", r"\.")):
+        run_oneshot_cell(cls, cell, nb201, tmp_path / "c.pt")
+    assert time.monotonic() - t0 < 60
