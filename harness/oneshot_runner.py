@@ -27,7 +27,7 @@ from harness.oneshot import (
     save_checkpoint,
 )
 from harness.seeds import generator, torch_generator
-from harness.timelimit import time_limit
+from harness.timelimit import method_code
 
 _POOLS: dict[tuple, Any] = {}
 
@@ -270,13 +270,8 @@ def _hooks(method, cell: OneShotCell):
 
     def call(name: str, *args):
         where = f"{cell.method}.{name} on {cell.benchmark}/{cell.dataset} seed {cell.seed}"
-        with time_limit(cell.minutes, where):
-            try:
-                return getattr(method, name)(*args)
-            except HarnessError:
-                raise
-            except Exception as exc:
-                raise MethodError(f"{where} raised {type(exc).__name__}: {exc}") from None
+        with method_code(cell.minutes, where):
+            return getattr(method, name)(*args)
 
     return call
 

@@ -265,7 +265,9 @@ class ArchScorer:
         and cached on first request; -inf for archs the proxy is undefined on."""
         a = int(arch)
         if self.cls.undefined_on_disconnected and not self.connected(a):
-            return self.record(a, float("-inf"), 0.0)  # see undefined_on_disconnected
+            if self.have.get(a, (0.0,))[0] != -math.inf:  # recorded once (a cache written by
+                self.record(a, -math.inf, 0.0)            # an older harness may hold NaN)
+            return self.have[a]
         if a in self.have:
             return self.have[a]
         t0 = time.perf_counter()

@@ -28,7 +28,7 @@ from harness.cellbase import (  # noqa: F401 - re-exported for callers of the ru
 from harness.errors import BudgetExhausted, HarnessError, MethodError
 from harness.profile import load_profile, profile_names  # noqa: F401 - re-exported
 from harness.seeds import cell_seed_sequence, generator
-from harness.timelimit import DEFAULT_CELL_MINUTES, time_limit
+from harness.timelimit import DEFAULT_CELL_MINUTES, method_code
 
 
 # ---- one cell -----------------------------------------------------------------------------
@@ -64,15 +64,11 @@ def run_search_cell(method_cls: type[SearchStrategy], cell: Cell, bench) -> dict
     method = method_cls()
     started, t0 = _now(), time.perf_counter()
     where = f"{cell.method} on {cell.benchmark}/{cell.dataset} seed {cell.seed}"
-    with time_limit(cell.minutes, where):
+    with method_code(cell.minutes, where):  # a bug in the method fails this cell only
         try:
             method._search(oracle, rng)
         except BudgetExhausted:
             pass
-        except HarnessError:
-            raise
-        except Exception as exc:  # a bug in the method: this cell fails, the others run
-            raise MethodError(f"{where} raised {type(exc).__name__}: {exc}") from None
     wall = time.perf_counter() - t0
     if not oracle.order:
         raise MethodError(f"{cell.method} returned without querying any architecture")

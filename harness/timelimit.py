@@ -14,7 +14,7 @@ import signal
 import threading
 from collections.abc import Iterator
 
-from harness.errors import HarnessError
+from harness.errors import HarnessError, MethodError
 
 #: default wall-clock limit of one search cell, in minutes (search cells take milliseconds
 #: to seconds; 0 or None: no limit). ``run --cell-minutes M`` overrides it.
@@ -52,3 +52,17 @@ def time_limit(minutes: float | None, what: str) -> Iterator[None]:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+@contextlib.contextmanager
+def method_code(minutes: float | None, where: str) -> Iterator[None]:
+    """A method's own code (a search, a one-shot hook) run by the harness: under the cell's
+    time limit, and any exception but the harness's own becomes a one-line
+    :class:`~harness.errors.MethodError` naming ``where``, so the cell fails alone."""
+    with time_limit(minutes, where):
+        try:
+            yield
+        except HarnessError:
+            raise
+        except Exception as exc:
+            raise MethodError(f"{where} raised {type(exc).__name__}: {exc}") from None
