@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from adapters.base import Benchmark
-from harness import config
-from harness.errors import DataMissingError, unknown
-from harness.h5layout import H5Benchmark, verify_file
+from harness.core import config
+from harness.core.errors import DataMissingError, unknown
+from harness.data.h5layout import H5Benchmark, verify_file
 
 Progress = Callable[[str], None]
 

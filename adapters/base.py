@@ -12,8 +12,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from harness.errors import InvalidArchError, unknown
-from harness.h5layout import H5Benchmark
+from harness.core.errors import InvalidArchError, unknown
+from harness.data.h5layout import H5Benchmark
 
 
 class SearchSpace(Protocol):

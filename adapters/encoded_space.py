@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from harness.errors import InvalidArchError
+from harness.core.errors import InvalidArchError
 
 
 class EncodedSpace:

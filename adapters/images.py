@@ -14,8 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
-from harness import config, safe_pickle
-from harness.errors import DataMissingError
+from harness.core import config
+from harness.core.errors import DataMissingError
+from harness.data import safe_pickle
 
 # NB201's normalisation constants (xautodl get_datasets)
 CIFAR_MEAN = np.array([125.3, 123.0, 113.9]) / 255

@@ -22,8 +22,8 @@ import numpy as np
 
 from adapters import nb101_space as space
 from adapters.tfrecord import read_records
-from harness.errors import DataError
-from harness.h5layout import MetricArray, source_entry, write_benchmark
+from harness.core.errors import DataError
+from harness.data.h5layout import MetricArray, source_entry, write_benchmark
 
 CONVERTER_VERSION = "nb101-1.0"
 CITE = ("Ying et al., NAS-Bench-101: Towards Reproducible Neural Architecture Search, "

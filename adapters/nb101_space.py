@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from harness.errors import InvalidArchError
+from harness.core.errors import InvalidArchError
 
 INPUT, OUTPUT = "input", "output"
 OPS = ("conv3x3-bn-relu", "conv1x1-bn-relu", "maxpool3x3")

@@ -28,9 +28,9 @@ from adapters.nb201_space import (
     iso_classes,
     parse_arch,
 )
-from harness import safe_pickle
-from harness.errors import DataError, DataMissingError
-from harness.h5layout import MetricArray, source_entry, write_benchmark
+from harness.core.errors import DataError, DataMissingError
+from harness.data import safe_pickle
+from harness.data.h5layout import MetricArray, source_entry, write_benchmark
 
 NAME = "nb201"
 CONVERTER_VERSION = "nb201-1.1"

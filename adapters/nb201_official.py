@@ -13,9 +13,9 @@ import numpy as np
 
 from adapters.nb201 import CITE, CONVERTER_VERSION, NAME, PROTOCOL, TASKS
 from adapters.nb201_space import DATASET_SHAPES, analytic_costs, iso_classes, parse_arch
-from harness import safe_pickle
-from harness.errors import DataError
-from harness.h5layout import MetricArray, source_entry, write_benchmark
+from harness.core.errors import DataError
+from harness.data import safe_pickle
+from harness.data.h5layout import MetricArray, source_entry, write_benchmark
 
 _EVAL_MAP = {
     "cifar10-valid": {"x-valid": "valid", "ori-test": "test"},

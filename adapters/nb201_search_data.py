@@ -28,9 +28,10 @@ from pathlib import Path
 import numpy as np
 
 from adapters.images import CIFAR_MEAN, CIFAR_STD, IN16_MEAN, IN16_STD
-from harness import config, safe_pickle
-from harness.errors import DataMissingError, UnknownNameError
-from harness.seeds import generator
+from harness.core import config
+from harness.core.errors import DataMissingError, UnknownNameError
+from harness.core.seeds import generator
+from harness.data import safe_pickle
 
 DATASETS = ("cifar10", "cifar100", "ImageNet16-120")
 

@@ -13,7 +13,7 @@ from functools import cache
 
 import numpy as np
 
-from harness.errors import InvalidArchError
+from harness.core.errors import InvalidArchError
 
 OPS: tuple[str, ...] = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
 OP_INDEX = {op: i for i, op in enumerate(OPS)}
@@ -44,7 +44,7 @@ def parse_arch(s: str) -> tuple[int, ...]:
         for i, part in enumerate(parts):
             op, _, src = part.partition("~")
             if op not in OP_INDEX:
-                from harness.errors import did_you_mean
+                from harness.core.errors import did_you_mean
                 raise InvalidArchError(f"invalid NB201 arch string {s!r}: unknown op {op!r}"
                                        f"{did_you_mean(op, OPS)}; ops are {', '.join(OPS)}")
             if src != str(i):

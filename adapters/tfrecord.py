@@ -7,7 +7,7 @@ import struct
 from collections.abc import Iterator
 from pathlib import Path
 
-from harness.errors import DataError
+from harness.core.errors import DataError
 
 
 def _table() -> list[int]:

@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 
 from adapters.nb201_space import iso_classes
-from harness.errors import DataError, DataMissingError
-from harness.h5layout import MetricArray, source_entry, write_benchmark
+from harness.core.errors import DataError, DataMissingError
+from harness.data.h5layout import MetricArray, source_entry, write_benchmark
 
 CONVERTER_VERSION = "tnb101-1.0"
 CITE = ("Duan et al., TransNAS-Bench-101: Improving Transferability and Generalizability of "
@@ -62,7 +62,7 @@ def parse_arch(code: str) -> tuple[str, tuple[int, ...]]:
     if m:
         mods = [int(c) for c in m.group(1)]
         return "macro", tuple(mods + [0] * (6 - len(mods)))
-    from harness.errors import InvalidArchError
+    from harness.core.errors import InvalidArchError
 
     raise InvalidArchError(f"invalid TransNAS-Bench-101 arch {code!r}: expected "
                            "64-41414-a_bc_def (micro) or 64-XXXX-basic (macro)")

@@ -1,6 +1,6 @@
 """Method interfaces: one small ABC per kind (template method).
 
-The public entry points belong to the harness (``harness.runner``): they validate inputs,
+The public entry points belong to the harness (``harness.run.engine``): they validate inputs,
 build the oracle, the RNG stream and the budget, charge the budget, read test metrics and
 record results. A method implements one protected hook.
 """
@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from harness.budget import Oracle
+from harness.core.budget import Oracle
 
 
 class Method(ABC):  # noqa: B024 - metadata base; each kind adds its hook
@@ -69,7 +69,7 @@ class Proxy(Method):
     #: worst possible value, so they are ranked last instead of dropped, without calling
     #: :meth:`_score`. NaN is then left for real numerical failures.
     undefined_on_disconnected: ClassVar[bool] = False
-    #: a pass of :mod:`harness.proxy_passes` the harness may run once for several proxies on
+    #: a pass of :mod:`harness.proxies.passes` the harness may run once for several proxies on
     #: the same network and minibatch ("backward": cross-entropy forward+backward;
     #: "jacobian": a forward with an input gradient). A proxy naming one implements
     #: :meth:`_observe` and :meth:`_collect` instead of :meth:`_score`.
@@ -91,12 +91,12 @@ class Proxy(Method):
                             "and _collect")
 
     def _score(self, ctx: Any) -> float:
-        """Score one architecture; ``ctx`` is a :class:`harness.proxy.ProxyContext`.
+        """Score one architecture; ``ctx`` is a :class:`harness.proxies.scoring.ProxyContext`.
         Override it, or declare :attr:`shared_pass` (then the pass runs here, alone)."""
         if self.shared_pass is None:
             raise TypeError(f"{type(self).__name__} implements neither _score nor "
                             "shared_pass + _observe/_collect")
-        from harness.proxy_passes import run_pass
+        from harness.proxies.passes import run_pass
 
         observed = self._observe(ctx)
         try:
@@ -137,12 +137,12 @@ class ProxyEnsemble(Method):
 class OneShotMethod(Method):
     """A differentiable or weight-sharing (one-shot) search over a benchmark's supernet.
 
-    The harness (:mod:`harness.oneshot`) owns everything that must be identical for every
+    The harness (:mod:`harness.oneshot.cells`) owns everything that must be identical for every
     method: the data split, augmentation and batch order, the supernet and its
     initialisation, the weights' SGD optimiser and learning-rate schedule, epochs, the
     wall-clock cap, checkpoints, per-epoch logging, and the table lookups of the derived cell
     (never shown to the method). A method implements three hooks; ``ctx`` is a
-    :class:`harness.oneshot.OneShotContext`.
+    :class:`harness.oneshot.context.OneShotContext`.
     """
 
     kind = "oneshot"

@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from harness.api import SearchStrategy
-from harness.budget import Budget
-from harness.errors import MethodError
+from harness.core.budget import Budget
+from harness.core.errors import MethodError
 
 
 class _SpyBenchmark:
@@ -34,7 +34,7 @@ class _SpyBenchmark:
 def check_method(cls: type, bench: Any, dataset: str | None = None, queries: int = 30,
                  seeds: tuple[int, ...] = (0, 1)) -> list[str]:
     """Run the conformance checks; return the names of the checks passed, raise on failure."""
-    from harness.runner import Cell
+    from harness.search.cells import Cell
 
     passed: list[str] = []
     if not issubclass(cls, SearchStrategy):
@@ -78,7 +78,7 @@ def check_method(cls: type, bench: Any, dataset: str | None = None, queries: int
 
 
 def _run_spied(cls, cell, spy: _SpyBenchmark) -> dict:
-    from harness.runner import run_search_cell
+    from harness.search.cells import run_search_cell
 
     # The oracle reads the search column once at construction; every read after that during
     # the method's run would be a leak. Record reads until the method returns, then stop
@@ -124,9 +124,10 @@ def check_oneshot(cls: type, bench: Any, dataset: str = "cifar10", workdir: Any 
 
     from adapters.base import Benchmark
     from harness.api import OneShotMethod
-    from harness.h5layout import H5Benchmark
-    from harness.oneshot import OneShotCell, OneShotConfig
-    from harness.oneshot_runner import Paused, run_oneshot_cell
+    from harness.core.cell import Paused
+    from harness.data.h5layout import H5Benchmark
+    from harness.oneshot.cells import OneShotCell, OneShotConfig
+    from harness.oneshot.runner import run_oneshot_cell
 
     if not issubclass(cls, OneShotMethod):
         raise MethodError(f"{cls.__name__}: not a one-shot method")

@@ -7,13 +7,14 @@ import time
 
 import pytest
 
-from harness import runner
 from harness.api import Proxy, SearchStrategy
-from harness.budget import Budget
-from harness.registry import default_registry
-from harness.runner import Cell
-from harness.store import open_store
-from harness.timelimit import CellTimeout, time_limit
+from harness.core import cellbase
+from harness.core.budget import Budget
+from harness.core.registry import default_registry
+from harness.core.store import open_store
+from harness.core.timelimit import CellTimeout, time_limit
+from harness.run import engine as runner
+from harness.search.cells import Cell
 
 
 class Forever(SearchStrategy):
@@ -55,7 +56,7 @@ def test_time_limit_stops_a_block_that_swallows_exceptions():
 
 
 def test_a_hanging_and_a_raising_cell_fail_alone(nb201, tmp_path, monkeypatch):
-    monkeypatch.setitem(runner._WORKER_BENCH, "nb201", nb201)
+    monkeypatch.setitem(cellbase._WORKER_BENCH, "nb201", nb201)
     reg = _Reg({"forever": Forever, "raises": Raises})
     cells = [Cell(m, "nb201", "cifar10", 0, Budget(queries=20), 1, minutes=0.02)
              for m in ("forever", "raises", "random")]
@@ -92,9 +93,9 @@ class Sleeper(Proxy):
 
 
 def test_a_hanging_proxy_fails_its_cells_only(nb201, tmp_path, monkeypatch):
-    from harness.proxy_runner import ProxyCell
+    from harness.proxies.cells import ProxyCell
 
-    monkeypatch.setitem(runner._WORKER_BENCH, "nb201", nb201)
+    monkeypatch.setitem(cellbase._WORKER_BENCH, "nb201", nb201)
     reg = _Reg({"sleeper": Sleeper})
     cells = [ProxyCell(n, "nb201", "cifar10", 0, 4, 8, "cpu", 7, minutes=0.01)
              for n in ("sleeper", "synflow", "params")]
@@ -135,9 +136,9 @@ class _RaisingDerive(_darts()):
 def test_a_one_shot_hook_that_hangs_or_raises_fails_its_cell(cls, needle, nb201, tmp_path):
     import torch
 
-    from harness.errors import HarnessError
-    from harness.oneshot import OneShotCell, OneShotConfig
-    from harness.oneshot_runner import run_oneshot_cell
+    from harness.core.errors import HarnessError
+    from harness.oneshot.cells import OneShotCell, OneShotConfig
+    from harness.oneshot.runner import run_oneshot_cell
 
     torch.set_num_threads(1)
     cfg = OneShotConfig("smoke", C=4, N=1, batch_size=32, train_images=64, valid_images=64,

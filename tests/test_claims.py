@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from harness.claims import audit
-from harness.leaderboard import current_rows, load_specs
-from harness.store import open_store
-from harness.survey_tables import collapse
+from harness.core.store import open_store
+from harness.report.claims import audit
+from harness.report.leaderboard import current_rows, load_specs
+from harness.report.survey_tables import collapse
 
 SPECS, REFS = load_specs()
 
@@ -92,7 +92,7 @@ def test_skip_collapse_is_measured_on_the_derived_cells():
                                                (False, 0, "reproduced"), (None, 6,
                                                                           "unverifiable")])
 def test_table2_collapse_verdict_follows_the_measured_cells(tmp_path, said, skips, want):
-    from harness.survey_tables import table2
+    from harness.report.survey_tables import table2
 
     log = [{"weights": [[0.2] * 5] * 6}]
     res = {"skip_edges": skips, "log": log, "configuration": "reduced", "complete": True,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.errors import InvalidArchError, UnknownNameError
+from harness.core.errors import InvalidArchError, UnknownNameError
 from tests.helpers import assert_one_line_error, run_cli
 
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from harness.api import SearchStrategy
-from harness.errors import MethodError
-from harness.registry import default_registry
+from harness.core.errors import MethodError
+from harness.core.registry import default_registry
 from harness.testing import check_method
 
 BUILTIN = ["random", "rea", "reinforce", "local-search"]

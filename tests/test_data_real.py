@@ -10,7 +10,7 @@ import pytest
 
 from adapters.nb201 import SHARED_FILES, naslib_net_to_ops
 from adapters.nb201_space import DATASET_SHAPES, analytic_costs, parse_arch
-from harness import safe_pickle
+from harness.data import safe_pickle
 from tests.helpers import run_cli
 
 pytestmark = pytest.mark.realdata

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from harness.api import SearchStrategy
-from harness.budget import Budget, Oracle
-from harness.errors import BudgetExhausted, UnknownNameError
-from harness.runner import Cell, run_search_cell
+from harness.core.budget import Budget, Oracle
+from harness.core.errors import BudgetExhausted, UnknownNameError
+from harness.search.cells import Cell, run_search_cell
 
 
 def test_low_fidelity_costs_a_fraction_and_never_sets_the_incumbent(nb201):

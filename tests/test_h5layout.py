@@ -8,8 +8,8 @@ import h5py
 import numpy as np
 import pytest
 
-from harness.errors import ChecksumError, DataError, SchemaVersionError
-from harness.h5layout import H5Benchmark, MetricArray, verify_file, write_benchmark
+from harness.core.errors import ChecksumError, DataError, SchemaVersionError
+from harness.data.h5layout import H5Benchmark, MetricArray, verify_file, write_benchmark
 from tests.helpers import assert_one_line_error, run_cli
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from adapters import images
-from harness.errors import DataMissingError
+from harness.core.errors import DataMissingError
 
 
 @pytest.fixture(autouse=True)

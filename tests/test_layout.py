@@ -4,6 +4,7 @@ imports on its own in a fresh interpreter, no module over ~400 lines."""
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -25,10 +26,24 @@ def _modules() -> dict[str, Path]:
     return out
 
 
+def _runtime_nodes(tree: ast.AST):
+    """Every node of ``tree`` except those under ``if TYPE_CHECKING:`` (never executed)."""
+    todo = [tree]
+    while todo:
+        node = todo.pop()
+        yield node
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.If) and getattr(child.test, "id", "") == "TYPE_CHECKING":
+                todo.extend(child.orelse)
+                continue
+            todo.append(child)
+
+
 def _imports(name: str, path: Path, mods: dict[str, Path]) -> set[str]:
-    """Project modules ``name`` imports anywhere in its file (lazy imports included)."""
+    """Project modules ``name`` imports anywhere in its file (lazy imports included; those
+    under ``if TYPE_CHECKING:``, annotations only, excluded)."""
     found = set()
-    for node in ast.walk(ast.parse(path.read_text())):
+    for node in _runtime_nodes(ast.parse(path.read_text())):
         if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             for alias in node.names:
                 sub = f"{node.module}.{alias.name}"
@@ -90,3 +105,53 @@ def test_every_module_imports_on_its_own(pkg):
     with ThreadPoolExecutor(max_workers=2) as ex:
         failed = {m: err for m, err in ex.map(imp, names) if err}
     assert not failed, failed
+
+
+# ---- harness/ is laid out by concern -----------------------------------------------------
+#: the only modules directly in harness/ (the rest live in subpackages)
+TOP_LEVEL = {"__init__", "__main__", "api", "testing"}
+
+
+def _subpackages() -> list[str]:
+    return sorted(p.name for p in (REPO / "harness").iterdir()
+                  if p.is_dir() and (p / "__init__.py").exists())
+
+
+def test_harness_holds_subpackages_only():
+    loose = {p.stem for p in (REPO / "harness").glob("*.py")} - TOP_LEVEL
+    assert not loose, f"modules outside a subpackage: {sorted(loose)}"
+    assert {"core", "data", "search", "proxies", "oneshot", "run", "report",
+            "cli"} <= set(_subpackages())
+
+
+def _allowed(pkg: str) -> set[str]:
+    """The subpackages ``pkg``'s ``__init__`` docstring says it may import."""
+    doc = ast.get_docstring(ast.parse((REPO / "harness" / pkg / "__init__.py").read_text()))
+    assert doc and "May import" in doc, f"harness/{pkg}/__init__.py must say what it may import"
+    text = doc[doc.index("May import"):]
+    if "every other subpackage" in text:
+        return set(_subpackages()) | {"api", "testing"}
+    return {m.split(".")[1] for m in re.findall(r"``(harness\.[a-z_]+)``", text)}
+
+
+def test_each_subpackage_imports_only_what_its_docstring_allows():
+    mods = _modules()
+    bad = []
+    for pkg in _subpackages():
+        allowed = _allowed(pkg) | {pkg}
+        for m, p in mods.items():
+            if not m.startswith(f"harness.{pkg}"):
+                continue
+            for dep in _imports(m, p, mods):
+                parts = dep.split(".")
+                if parts[0] == "harness" and len(parts) > 1 and parts[1] not in allowed:
+                    bad.append(f"{m} imports {dep}")
+    assert not bad, bad
+
+
+def test_public_modules_import_only_the_core():
+    """``harness.api`` is what plugins build on: it must not drag the engine in."""
+    mods = _modules()
+    deps = {d.split(".")[1] for d in _imports("harness.api", mods["harness.api"], mods)
+            if d.startswith("harness.")}
+    assert deps <= {"core", "proxies"}, deps  # proxies: the shared passes, imported lazily

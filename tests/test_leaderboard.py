@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from harness.leaderboard import SPEC_DIR, current_rows, load_specs, parse_pm
+from harness.report.leaderboard import SPEC_DIR, current_rows, load_specs, parse_pm
 from tests.helpers import run_cli
 
 
@@ -114,7 +114,7 @@ def test_older_method_versions_and_data_are_ignored():
 
 
 def test_table3_verdicts_use_the_shared_archs_when_there_are_enough():
-    from harness.leaderboard_proxies import verdict_original
+    from harness.report.proxies import verdict_original
 
     def row(kind, rho, shared_n=None):
         r = {"kind": kind, "result": {"images": "", "test": {"spearman": rho,

@@ -25,8 +25,8 @@ from adapters.nb101_space import (
     permute,
 )
 from adapters.tfrecord import write_records
-from harness import safe_pickle
-from harness.errors import DataError, InvalidArchError
+from harness.core.errors import DataError, InvalidArchError
+from harness.data import safe_pickle
 from tests.helpers import assert_one_line_error, run_cli
 
 
@@ -184,7 +184,7 @@ def _complete_small_table(path):
     """Every cell on at most 5 vertices (all 2^10 adjacencies x 3^3 ops, pruned, one row per
     hash), with synthetic accuracies: a table on which a 5-vertex policy always lands."""
     from adapters.nb101 import CITE, CONVERTER_VERSION
-    from harness.h5layout import MetricArray, write_benchmark
+    from harness.data.h5layout import MetricArray, write_benchmark
 
     rows: dict[str, np.ndarray] = {}
     iu = np.triu_indices(5, 1)
@@ -213,7 +213,7 @@ def _complete_small_table(path):
 def test_reinforce_samples_nb101_cells_edge_by_edge(tmp_path):
     """REINFORCE on NB101 (Bernoulli per adjacency bit, categorical per op, as in the NB101
     paper) passes the conformance suite on a table that holds every cell of its space."""
-    from harness.registry import default_registry
+    from harness.core.registry import default_registry
     from harness.testing import check_method
 
     n = _complete_small_table(tmp_path / "small.h5")

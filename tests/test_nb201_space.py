@@ -14,7 +14,7 @@ from adapters.nb201_space import (
     nb201_unique_str,
     parse_arch,
 )
-from harness.errors import InvalidArchError
+from harness.core.errors import InvalidArchError
 
 ALL = np.array(np.meshgrid(*[range(5)] * 6, indexing="ij")).reshape(6, -1).T
 NONE, SKIP = OP_INDEX["none"], OP_INDEX["skip_connect"]

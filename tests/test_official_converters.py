@@ -10,8 +10,8 @@ import pytest
 
 from adapters import open_file
 from adapters.nb201_official import convert_official
-from harness.errors import DataError
-from harness.h5layout import verify_file
+from harness.core.errors import DataError
+from harness.data.h5layout import verify_file
 from tests import official_fixtures as fx
 from tests.helpers import assert_one_line_error, run_cli
 

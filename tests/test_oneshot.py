@@ -10,8 +10,8 @@ import torch
 from adapters.nb201_model import NB201Network
 from adapters.nb201_space import OPS, parse_arch
 from adapters.nb201_supernet import Hard, SinglePath, Supernet, Weighted, argmax_cell
-from harness.errors import MethodError
-from harness.registry import default_registry
+from harness.core.errors import MethodError
+from harness.core.registry import default_registry
 from harness.testing import check_oneshot
 
 ALL_SKIP = "|skip_connect~0|+|skip_connect~0|skip_connect~1|+|skip_connect~0|skip_connect~1|" \
@@ -213,7 +213,7 @@ def _tiny_profile(tmp_path, epochs: int = 6, **conf) -> str:
 
 
 def _rows(store) -> list[dict]:
-    from harness.store import open_store
+    from harness.core.store import open_store
     from harness.testing import _comparable
 
     return [_comparable(r) for r in open_store(store).rows()]
@@ -363,8 +363,8 @@ def test_rows_do_not_depend_on_jobs(tmp_path, harness_home, data_root, nb201):
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device here")
 @pytest.mark.parametrize("name", METHODS)
 def test_oneshot_methods_run_on_cuda(name, nb201, tmp_path):
-    from harness.oneshot import OneShotCell, OneShotConfig
-    from harness.oneshot_runner import run_oneshot_cell
+    from harness.oneshot.cells import OneShotCell, OneShotConfig
+    from harness.oneshot.runner import run_oneshot_cell
 
     cfg = OneShotConfig("smoke", C=4, N=1, batch_size=32, train_images=128,
                         valid_images=128, epochs=2, eval_batch=64, eval_batches=1,

@@ -8,7 +8,7 @@ import torch
 
 from adapters.nb201_space import OPS
 from adapters.nb201_supernet import SKIP, SearchCell, Weighted
-from harness.registry import default_registry
+from harness.core.registry import default_registry
 from harness.testing import check_oneshot
 
 VARIANTS = ("darts-minus", "fairdarts", "pdarts", "sdarts-rs", "sdarts-adv", "gaea",

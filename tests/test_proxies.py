@@ -10,15 +10,15 @@ import pytest
 import torch
 
 from harness.api import Proxy
-from harness.correlation import correlations, rank_normalise
-from harness.proxy import (
+from harness.core.correlation import correlations, rank_normalise
+from harness.core.registry import default_registry
+from harness.core.seeds import cell_seed_sequence
+from harness.proxies.scoring import (
     ScoreCache,
     build_network,
     published_scores,
     score_archs,
 )
-from harness.registry import default_registry
-from harness.seeds import cell_seed_sequence
 from tests.helpers import run_cli
 
 PROXIES = ["params", "flops", "grad_norm", "snip", "grasp", "fisher", "synflow", "jacov",
@@ -136,7 +136,7 @@ def test_vote_is_the_pairwise_majority():
 
 def test_fitted_ensembles_are_evaluated_on_held_out_archs(tmp_path, harness_home, data_root,
                                                           nb201):
-    from harness.proxy_runner import ProxyCell, run_proxy_cell
+    from harness.proxies.cells import ProxyCell, run_proxy_cell
 
     reg = default_registry()
     cell = ProxyCell("rank-ensemble", "nb201", "cifar10", 0, 0, 0, "none", 1, published=True)
@@ -164,7 +164,7 @@ def test_ntk_is_te_nas_condition_number(nb201):
     """Our vectorised NTK equals TE-NAS's definition computed the slow way: one backward of
     each sample's summed logits through the train-mode network (batch-norm couples the
     samples), gradients of the ``weight`` tensors, kappa = lambda_max / lambda_min."""
-    from harness.proxy import ProxyContext
+    from harness.proxies.scoring import ProxyContext
 
     reg = default_registry()
     cls = reg.get("ntk")
@@ -193,7 +193,7 @@ def test_vectorised_bootstrap_statistics_equal_scipy():
     """The bootstrap's row-wise Spearman and tau-b (ties included) equal scipy's."""
     from scipy.stats import kendalltau, rankdata, spearmanr
 
-    from harness.correlation import _kendall_b, _row_pearson
+    from harness.core.correlation import _kendall_b, _row_pearson
 
     rng = np.random.default_rng(0)
     x = rng.normal(size=(6, 40))

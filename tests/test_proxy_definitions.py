@@ -12,9 +12,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from harness.correlation import correlations
-from harness.proxy import ProxyContext, score_archs
-from harness.registry import default_registry
+from harness.core.correlation import correlations
+from harness.core.registry import default_registry
+from harness.proxies.scoring import ProxyContext, score_archs
 from tests.helpers import assert_one_line_error, run_cli
 
 ZEN_CELL = "|none~0|+|nor_conv_1x1~0|nor_conv_1x1~1|+|avg_pool_3x3~0|skip_connect~1|nor_conv_3x3~2|"

@@ -6,10 +6,10 @@ import numpy as np
 import torch
 
 from harness.api import Proxy
-from harness.proxy import ArchScorer, stratified_archs
-from harness.proxy_engine import score_arch
-from harness.registry import default_registry
-from harness.seeds import cell_seed_sequence
+from harness.core.registry import default_registry
+from harness.core.seeds import cell_seed_sequence
+from harness.proxies.engine import score_arch
+from harness.proxies.scoring import ArchScorer, stratified_archs
 
 PROXIES = ("params", "flops", "l2_norm", "grad_norm", "snip", "fisher", "grasp", "jacov",
            "nwot", "synflow", "zen", "ntk")

@@ -9,12 +9,17 @@ import itertools
 import numpy as np
 import pytest
 
-from harness import proxy_runner, proxy_sweep, runner
-from harness.proxy import ScoreCache, score_archs
-from harness.proxy_runner import ProxyCell, sample_order
-from harness.proxy_sweep import sweep
-from harness.registry import default_registry
-from harness.store import open_store
+from harness.core import cellbase
+from harness.core.registry import default_registry
+from harness.core.store import open_store
+from harness.proxies import cells as proxy_runner
+from harness.proxies import sweep as proxy_sweep
+from harness.proxies.cells import ProxyCell, sample_order
+from harness.proxies.scoring import ScoreCache, score_archs
+from harness.proxies.sweep import CHUNK_ARCHS
+from harness.run import engine as runner
+from harness.run.engine import sweep
+from harness.run.profile import load_profile
 
 CHEAP = ("params", "l2_norm", "synflow")  # fast on CPU; synflow and l2_norm build networks
 
@@ -27,7 +32,8 @@ def _cells(sizes: dict[str, int], names=CHEAP, batch=8) -> list[ProxyCell]:
 @pytest.fixture()
 def ticking(monkeypatch):
     """A clock that advances one unit per reading, so a deadline allows a known number of
-    archs (the sweep reads it once at the start and once per scored arch)."""
+    chunks (the sweep reads it once at the start and once before each chunk but the
+    first)."""
     clock = itertools.count()
     monkeypatch.setattr(proxy_sweep.time, "monotonic", lambda: float(next(clock)))
 
@@ -36,7 +42,7 @@ def test_time_box_advances_every_dataset_in_proportion_then_resumes(nb201, tmp_p
     reg = default_registry()
     cache = ScoreCache(tmp_path / "s.sqlite")
     cells = _cells({"cifar10": 12, "ImageNet16-120": 24})
-    rep = sweep(cells, lambda _b: nb201, reg, cache, deadline=8.5)
+    rep = sweep(cells, lambda _b: nb201, reg, cache, deadline=8.5, chunk=1)
     got = {k[1]: v for k, v in rep.progress.items()}
     assert rep.stopped_early and rep.scored_now == 9
     assert got == {"cifar10": (3, 12), "ImageNet16-120": (6, 24)}  # equal fractions
@@ -60,22 +66,25 @@ def test_time_box_advances_every_dataset_in_proportion_then_resumes(nb201, tmp_p
 
 
 def test_partial_cells_are_stored_then_superseded(nb201, tmp_path, monkeypatch):
-    from harness.leaderboard_proxies import latest
+    from harness.report.proxies import latest
 
-    monkeypatch.setitem(runner._WORKER_BENCH, "nb201", nb201)
+    monkeypatch.setitem(cellbase._WORKER_BENCH, "nb201", nb201)
     reg = default_registry()
     store = open_store(tmp_path / "r.sqlite")
     cells = _cells({"cifar10": 24}, names=("params", "synflow"))
     clock = itertools.count()
     monkeypatch.setattr(proxy_sweep.time, "monotonic", lambda: float(next(clock)))
-    sweep(cells, lambda _b: nb201, reg, ScoreCache(store.path), deadline=11.5)  # 12 archs
+    sweep(cells, lambda _b: nb201, reg, ScoreCache(store.path), deadline=11.5,
+          chunk=1)  # 12 archs
     monkeypatch.undo()
-    monkeypatch.setitem(runner._WORKER_BENCH, "nb201", nb201)
+    monkeypatch.setitem(cellbase._WORKER_BENCH, "nb201", nb201)
+    # a box already over: the run still scores one chunk, then stops
     s1 = runner.execute(cells, store, reg, progress=False, proxy_minutes=1e-9)
     assert s1.partial == 2 and s1.sweep.stopped_early
+    n = 12 + CHUNK_ARCHS
     rows = store.rows()
-    assert sorted(r["budget"] for r in rows) == ["archs=13/24,batch=8,device=cpu"] * 2
-    assert all(r["result"]["complete"] is False and r["result"]["archs_scored"] == 13
+    assert sorted(r["budget"] for r in rows) == [f"archs={n}/24,batch=8,device=cpu"] * 2
+    assert all(r["result"]["complete"] is False and r["result"]["archs_scored"] == n
                for r in rows)
     s2 = runner.execute(cells, store, reg, progress=False)  # no time box: completes
     assert s2.partial == 0 and s2.ran == 2 and not s2.sweep.stopped_early
@@ -90,22 +99,22 @@ def test_partial_cells_are_stored_then_superseded(nb201, tmp_path, monkeypatch):
 def test_profile_sizes_per_benchmark_are_validated(tmp_path):
     import json
 
-    from harness.errors import ConfigError
+    from harness.core.errors import ConfigError
 
     base = {"experiment_seed": 1, "proxies": {"archs": {"nb201": 50}, "benchmarks": {
         "nb201": ["cifar10"], "tnb101-micro": ["class_scene"]}}}
     p = tmp_path / "p.json"
     p.write_text(json.dumps(base))
     with pytest.raises(ConfigError, match=r"'proxies.archs' has no value for \['tnb101-micro'\]"):
-        runner.load_profile(str(p))
+        load_profile(str(p))
     base["proxies"]["archs"]["tnb101-micro"] = 20
     base["proxies"]["minutes"] = -1
     p.write_text(json.dumps(base))
     with pytest.raises(ConfigError, match="minutes"):
-        runner.load_profile(str(p))
+        load_profile(str(p))
     base["proxies"]["minutes"] = 6
     p.write_text(json.dumps(base))
-    prof = runner.load_profile(str(p))
+    prof = load_profile(str(p))
     assert proxy_runner.per_benchmark(prof["proxies"], "archs", "tnb101-micro") == 20
     assert proxy_runner.per_benchmark(prof["proxies"], "batch_size", "nb201", 64) == 64
 

@@ -9,9 +9,9 @@ import sys
 
 import pytest
 
-from harness import registry as reg_mod
-from harness.errors import MethodError, UnknownNameError
-from harness.registry import Entry, Registry
+from harness.core import registry as reg_mod
+from harness.core.errors import MethodError, UnknownNameError
+from harness.core.registry import Entry, Registry
 from tests.helpers import REPO, assert_one_line_error, run_cli
 
 

@@ -13,11 +13,12 @@ import time
 import numpy as np
 import pytest
 
-from harness.budget import Budget
-from harness.registry import default_registry
-from harness.runner import Cell, load_profile, plan_cells, run_search_cell
-from harness.seeds import cell_seed_sequence, generator
-from harness.store import ResultStore
+from harness.core.budget import Budget
+from harness.core.registry import default_registry
+from harness.core.seeds import cell_seed_sequence, generator
+from harness.core.store import ResultStore
+from harness.run.profile import load_profile
+from harness.search.cells import Cell, plan_cells, run_search_cell
 from tests.helpers import REPO, assert_one_line_error, run_cli
 
 
@@ -38,7 +39,7 @@ def test_seed_streams_are_stable_and_distinct():
     d = generator(cell_seed_sequence(1, "random", "nb201", "cifar10", 0)).random(3)
     assert np.array_equal(a, b) and not np.array_equal(a, c) and not np.array_equal(a, d)
     # pinned: the stream of a cell is part of the reproducibility contract
-    code = ("from harness.seeds import *; print(generator(cell_seed_sequence("
+    code = ("from harness.core.seeds import *; print(generator(cell_seed_sequence("
             "1, 'rea', 'nb201', 'cifar10', 0)).integers(0, 10**9))")
     other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                            cwd=REPO, check=True, env={**os.environ, "PYTHONHASHSEED": "123"})

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from adapters.tnb101 import TASKS, arch_string, parse_arch
-from harness.budget import Budget
-from harness.errors import InvalidArchError
-from harness.registry import default_registry
-from harness.runner import Cell, run_search_cell
+from harness.core.budget import Budget
+from harness.core.errors import InvalidArchError
+from harness.core.registry import default_registry
+from harness.search.cells import Cell, run_search_cell
 from harness.testing import check_method
 from tests.helpers import run_cli
 
@@ -182,7 +182,7 @@ def test_backbones_match_published_parameter_counts(tnb, data_root):
 def test_data_free_proxies_run_on_tnb101_and_the_others_say_why(tnb, data_root):
     """No Taskonomy images here: data-dependent proxies are not run (one reason line),
     data-free ones are, and our params equal NASLib's published counts."""
-    from harness.proxy import ArchScorer, published_scores, unavailable
+    from harness.proxies.scoring import ArchScorer, published_scores, unavailable
 
     reg = default_registry()
     bench = tnb["micro"]
@@ -207,8 +207,8 @@ def test_published_tnb101_correlations_follow_the_raw_json(tnb, data_root, harne
     same number follows from the raw JSON and the raw TNB101 table by arch string."""
     from scipy.stats import spearmanr
 
-    from harness.proxy import ScoreCache
-    from harness.proxy_runner import ProxyCell, run_proxy_cell
+    from harness.proxies.cells import ProxyCell, run_proxy_cell
+    from harness.proxies.scoring import ScoreCache
 
     reg = default_registry()
     bench = tnb["macro"]

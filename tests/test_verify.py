@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from harness import commands
+from harness.cli import commands
 from tests.helpers import run_cli
 
 
@@ -25,7 +25,7 @@ def test_verify_fails_on_drift(monkeypatch, capsys, harness_home):
     got[pkey]["spearman"] -= 0.06
     monkeypatch.setattr(commands, "run_smoke", lambda jobs, quiet: got)
     monkeypatch.setenv("NAS_HARNESS_HOME", str(harness_home))
-    from harness.cli import main
+    from harness.cli.app import main
 
     assert main(["verify", "--quiet"]) == 2
     err = capsys.readouterr().err
@@ -38,7 +38,7 @@ def test_verify_fails_on_drift(monkeypatch, capsys, harness_home):
 
 def test_verify_without_expected_file(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(commands, "EXPECTED", tmp_path / "missing.json")
-    from harness.cli import main
+    from harness.cli.app import main
 
     assert main(["verify", "--quiet"]) == 2  # refused before running anything
     assert "verify --update" in capsys.readouterr().err

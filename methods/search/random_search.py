@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from harness.api import SearchStrategy
-from harness.budget import Oracle
+from harness.core.budget import Oracle
 
 
 class RandomSearch(SearchStrategy):

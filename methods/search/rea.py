@@ -7,7 +7,7 @@ from collections import deque
 import numpy as np
 
 from harness.api import SearchStrategy
-from harness.budget import Oracle
+from harness.core.budget import Oracle
 
 
 class RegularizedEvolution(SearchStrategy):

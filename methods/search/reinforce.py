@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from harness.api import SearchStrategy
-from harness.budget import Oracle
-from harness.errors import MethodError
+from harness.core.budget import Oracle
+from harness.core.errors import MethodError
 
 
 class Reinforce(SearchStrategy):

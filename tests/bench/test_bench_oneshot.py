@@ -12,10 +12,11 @@ import torch.nn.functional as F
 from adapters.images import CIFAR_MEAN, CIFAR_STD
 from adapters.nb201_model import NB201Network
 from adapters.nb201_search_data import SearchPools
-from harness.oneshot import OneShotCell, OneShotConfig, OneShotContext
-from harness.oneshot_runner import build_supernet
-from harness.registry import default_registry
-from harness.seeds import generator, torch_generator
+from harness.core.registry import default_registry
+from harness.core.seeds import generator, torch_generator
+from harness.oneshot.cells import OneShotCell, OneShotConfig
+from harness.oneshot.context import OneShotContext
+from harness.oneshot.runner import build_supernet
 
 SIZES = {"reduced": (8, 1), "paper": (16, 5)}
 METHODS = ("darts-v1", "darts-v2", "gdas", "drnas", "rsps", "spos", "fairnas")

@@ -11,9 +11,9 @@ import torch
 import torch.nn.functional as F
 
 from adapters.images import images_for
-from harness.proxy import ProxyContext, build_network
-from harness.registry import default_registry
-from harness.seeds import cell_seed_sequence, generator, torch_generator
+from harness.core.registry import default_registry
+from harness.core.seeds import cell_seed_sequence, generator, torch_generator
+from harness.proxies.scoring import ProxyContext, build_network
 
 pytestmark = pytest.mark.realdata
 ARCH = 11  # |nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|none~0|nor_conv_3x3~1|avg_pool_3x3~2|
@@ -22,7 +22,7 @@ ARCH = 11  # |nor_conv_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|none~0|nor_conv_3
 @pytest.fixture(scope="module", autouse=True)
 def sweep_threads():
     """The proxy sweep's thread setting for this module, restored afterwards."""
-    from harness.proxy_sweep import PROXY_THREADS
+    from harness.proxies.sweep import PROXY_THREADS
 
     before = torch.get_num_threads()
     torch.set_num_threads(PROXY_THREADS)
@@ -68,7 +68,7 @@ ALL12 = ("params", "flops", "l2_norm", "grad_norm", "snip", "fisher", "grasp", "
 
 def _full_set_setup(nb201):
     """Fresh scorers (no cache) of the 12 proxies, on the baseline's network and batch."""
-    from harness.proxy import ArchScorer
+    from harness.proxies.scoring import ArchScorer
 
     reg = default_registry()
     scorers = [ArchScorer(reg.get(n), n, nb201, "cifar10", experiment_seed=1, seed=0,
@@ -89,7 +89,7 @@ def test_full_set_one_proxy_at_a_time(benchmark, nb201):
 
 def test_full_set_engine(benchmark, nb201):
     """All 12 proxies on one arch through the engine: one network, shared passes."""
-    from harness.proxy_engine import score_arch
+    from harness.proxies.engine import score_arch
 
     def run(scorers, arch):
         return score_arch(scorers, arch)

@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from harness.budget import Budget
-from harness.registry import default_registry
-from harness.runner import Cell, run_search_cell
+from harness.core.budget import Budget
+from harness.core.registry import default_registry
+from harness.search.cells import Cell, run_search_cell
 
 pytestmark = pytest.mark.realdata
 

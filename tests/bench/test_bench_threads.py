@@ -2,7 +2,7 @@
 forward+backward (batch 64) in fresh processes, idle and beside one busy process, as ratios
 to one thread on an idle machine, measured in the same run. The figures behind the proxy
 sweep's defaults (one torch thread per process, one worker process per core; see
-harness/proxy_sweep.py). Measurement only: runs with ``tox -e bench``."""
+harness/proxies/sweep.py). Measurement only: runs with ``tox -e bench``."""
 
 from __future__ import annotations
 

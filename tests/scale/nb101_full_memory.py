@@ -28,7 +28,7 @@ N_ARCHS, BUDGETS, REPEATS = 423_624, (4, 12, 36, 108), 3
 def write(path: Path, data_root: Path) -> None:
     from adapters.nb101 import metrics_message_class
     from adapters.tfrecord import masked_crc
-    from harness import safe_pickle
+    from harness.data import safe_pickle
 
     cells = safe_pickle.load_path(data_root / "nb101-sample" / "nb101_dummy.pkl")
     Metrics, _ = metrics_message_class()

@@ -1,0 +1,403 @@
+"""Sub-commands of the core: list, run, export, leaderboard, verify."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import dataclasses
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+from harness.core import config
+from harness.core.errors import ConfigError, HarnessError
+
+
+def _warn(msg: str) -> None:
+    print(f"warning: {msg}", file=sys.stderr, flush=True)
+
+
+def _default_store(profile: str) -> Path:
+    d = config.cache_home() / "results"
+    d.mkdir(parents=True, exist_ok=True)
+    return d / f"{profile}.sqlite"
+
+
+# ---- list ---------------------------------------------------------------------------------
+def cmd_list(args: argparse.Namespace) -> int:
+    from harness.core.registry import default_registry
+
+    reg = default_registry()
+    classes, errors = reg.load_all()
+    for e in errors:
+        _warn(e + " (skipped)")
+    infos = [reg.info(n) for n in classes]
+    if args.json:
+        print(json.dumps(infos, indent=1))
+    else:
+        from tabulate import tabulate
+
+        print(tabulate([{k: i[k] for k in ("name", "kind", "version", "needs_gpu", "origin",
+                                          "summary")} for i in infos], headers="keys"))
+    return 0
+
+
+# ---- run ----------------------------------------------------------------------------------
+def cmd_run(args: argparse.Namespace) -> int:
+    import adapters
+    from harness.core.cellbase import _get_bench
+    from harness.core.registry import default_registry
+    from harness.core.store import open_store
+    from harness.report import leaderboard
+    from harness.run import engine as runner
+    from harness.run.profile import load_profile
+    from harness.search.cells import plan_cells
+
+    if not args.all and not args.methods:
+        raise ConfigError("name methods to run (see 'python -m harness list') or pass --all")
+    profile = load_profile(args.profile)
+    reg = default_registry()
+    if args.all:
+        methods, errors = reg.load_all()
+        for e in errors:
+            _warn(e + " (skipped; the other methods still run)")
+    else:
+        methods, errors = {n: reg.get(n) for n in args.methods}, []
+    if args.kind:
+        methods = {n: c for n, c in methods.items() if c.kind == args.kind}
+    for b in args.benchmark or []:
+        adapters.spec(b)
+    store = open_store(Path(args.store) if args.store else _default_store(profile["name"]))
+
+    def has_times(bname: str, ds: str) -> bool:
+        b = _get_bench(bname)
+        return b.train_time([0], b.protocol(ds)["search_dataset"]) is not None
+
+    runner.drop_unavailable(profile, _warn)
+    known: set[str] = set()
+    for b in {*(args.benchmark or []), *(profile.get("search") or {}).get("benchmarks", {})}:
+        if args.benchmark and b not in args.benchmark:
+            continue
+        known |= set(_get_bench(b).datasets)  # converts on first use
+    for ds in args.dataset or []:
+        if ds not in known:
+            from harness.core.errors import unknown
+
+            raise unknown("dataset", ds, known)
+    from harness.oneshot.cells import plan_oneshot_cells
+    from harness.proxies.cells import plan_proxy_cells
+
+    cells = plan_cells(profile, methods, benchmarks=args.benchmark,
+                              datasets=args.dataset, seeds=args.seeds, has_times=has_times)
+    device = check_device(args.device)
+    cells += plan_proxy_cells(profile, methods, benchmarks=args.benchmark,
+                              datasets=args.dataset, device=device, warn=_warn)
+    cells += plan_oneshot_cells(profile, methods, benchmarks=args.benchmark,
+                                datasets=args.dataset, seeds=args.seeds, device=device,
+                                warn=_warn)
+    if args.cell_minutes is not None:  # search cells, and each proxy on each arch
+        if args.cell_minutes < 0:
+            raise ConfigError(f"--cell-minutes {args.cell_minutes:g}: give 0 (no limit) or a "
+                              "positive number of minutes")
+        cells = [dataclasses.replace(c, minutes=args.cell_minutes or None)
+                 if "minutes" in {f.name for f in dataclasses.fields(c)} else c
+                 for c in cells]
+    minutes = args.proxy_minutes if args.proxy_minutes is not None else (
+        profile.get("proxies") or {}).get("minutes")
+    if minutes is not None and minutes < 0:
+        raise ConfigError(f"--proxy-minutes {minutes}: give 0 (no limit) or a positive number")
+    if not cells:
+        raise ConfigError("nothing to run: no cell matches the methods/benchmark/dataset "
+                          "filters in this profile")
+    print(f"[harness] profile '{profile['name']}': {len(cells)} cells "
+          f"({len(methods)} methods) -> store {store.path}", file=sys.stderr)
+    one_min = args.oneshot_minutes if args.oneshot_minutes is not None else (
+        profile.get("oneshot") or {}).get("minutes")
+    if one_min is not None and one_min < 0:
+        raise ConfigError(f"--oneshot-minutes {one_min}: give 0 (no limit) or a positive "
+                          "number")
+    if args.jobs is not None and args.jobs < 1:
+        raise ConfigError(f"--jobs {args.jobs}: give a positive number of processes")
+    from harness.run.executors import default_proxy_jobs
+
+    if args.retries is not None and args.retries < 0:
+        raise ConfigError(f"--retries {args.retries}: give 0 or a positive number")
+    executor = None  # local: the engine picks this process or a pool per phase
+    if args.executor != "local" or args.address:
+        executor = runner.make_executor(args.executor, jobs=args.jobs or 1,
+                                        address=args.address, retries=args.retries)
+    try:
+        summary = runner.execute(cells, store, reg, jobs=args.jobs or 1,
+                                 progress=not args.quiet, proxy_minutes=minutes or None,
+                                 oneshot_minutes=one_min or None,
+                                 proxy_jobs=args.jobs or default_proxy_jobs(device),
+                                 executor=executor)
+    finally:
+        if executor is not None:
+            executor.close()
+    print(f"ran {summary.ran} cells, skipped {summary.skipped} already stored, "
+          f"{len(summary.failed)} failed; store: {store.path}")
+    _print_sweep(summary, minutes)
+    if summary.oneshot_paused:
+        print(f"one-shot: {len(summary.oneshot_paused)} cells left for the next run at the "
+              f"{one_min:g}-minute time box ({'; '.join(summary.oneshot_paused[:3])}"
+              f"{' ...' if len(summary.oneshot_paused) > 3 else ''}); their epochs are "
+              "checkpointed: run the same command again to continue, or add "
+              "--oneshot-minutes 0 to finish in one go.")
+    for f in summary.failed:
+        _warn(f"cell failed: {f}")
+    if args.out or args.all:
+        out = Path(args.out) if args.out else Path("leaderboard")
+        res = leaderboard.build(store, out, reg)
+        _print_summary(res)
+        print(f"leaderboard: {out}/README.md, {out}/index.html, {out}/results.json, "
+              f"{len(res['figures'])} figures")
+    store.close()
+    return 3 if (summary.failed or errors) else 0
+
+
+def _print_sweep(summary, minutes: float | None) -> None:
+    """How far the proxy sweep is, and how to finish it."""
+    rep = summary.sweep
+    if rep is None or not rep.progress:
+        return
+    parts = [f"{b}/{d}{'' if s == 0 else f' seed {s}'} {k}/{n}"
+             for (b, d, s, *_), (k, n) in rep.progress.items()]
+    left = sum(n - k for k, n in rep.progress.values())
+    print("proxy sweep: archs scored " + ", ".join(parts))
+    if left:
+        rate = rep.seconds / rep.scored_now if rep.scored_now else None
+        eta = f" (about {left * rate / 60:.0f} more minutes at this run's rate)" if rate else ""
+        print(f"proxy sweep stopped at its {minutes:g}-minute time box with {left} archs to "
+              f"go{eta}; {summary.partial} proxy cells were stored on the archs scored so "
+              "far. Run the same command again to continue (scores are cached), or add "
+              "--proxy-minutes 0 to finish in one go.")
+
+
+def check_device(name: str) -> str:
+    if name.startswith("cuda"):
+        import torch
+
+        if not torch.cuda.is_available():
+            raise ConfigError(f"--device {name}: no CUDA device is available here; use "
+                              "--device cpu")
+    elif name != "cpu":
+        raise ConfigError(f"--device {name}: choose cpu or cuda[:N]")
+    return name
+
+
+def _print_summary(res: dict) -> None:
+    from tabulate import tabulate
+
+    rows = [[a["benchmark"], a["dataset"], a["method"], a["budget"], a["n_seeds"],
+             f"{a['test_mean']:.2f} ± {a['test_std']:.2f}"] for a in res["search"]]
+    if rows:
+        print(tabulate(rows, headers=["benchmark", "dataset", "method", "budget", "seeds",
+                                      "reported metric of the incumbent"]))
+    for key, t in res.get("oneshot", {}).items():
+        print(f"\none-shot on nb201 ({key}): test accuracy of the derived cell")
+        print(tabulate([{k: r[k] for k in list(r)[:5]} for r in t["methods"]],
+                       headers="keys"))
+        if t.get("claim_verdict"):
+            print(f"survey's FairNAS claim (τ 0.4 -> 0.7): {t['claim_verdict']}")
+
+
+# ---- export / leaderboard -----------------------------------------------------------------
+def cmd_export(args: argparse.Namespace) -> int:
+    from harness.core.store import COLUMNS, VOLATILE, open_store, without_volatile
+
+    path = Path(args.store)
+    if not path.exists():
+        raise ConfigError(f"store {path} not found; pass the file given to 'run --store'")
+    rows = open_store(path).rows()
+    if args.drop_volatile:
+        rows = [without_volatile(r) for r in rows]
+    cols = [c for c in COLUMNS if not (args.drop_volatile and c in VOLATILE)]
+    out = open(args.output, "w", newline="") if args.output else sys.stdout
+    try:
+        if args.format == "json":
+            json.dump([{c: r[c] for c in cols} for r in rows], out, indent=1, sort_keys=True)
+            out.write("\n")
+        else:
+            w = csv.writer(out)
+            w.writerow(cols)
+            for r in rows:
+                w.writerow([json.dumps(r[c], sort_keys=True) if isinstance(r[c], (dict, list))
+                            else r[c] for c in cols])
+    finally:
+        if args.output:
+            out.close()
+    return 0
+
+
+def cmd_leaderboard(args: argparse.Namespace) -> int:
+    from harness.core.registry import default_registry
+    from harness.core.store import open_store
+    from harness.report import leaderboard
+
+    path = Path(args.store)
+    if not path.exists():
+        raise ConfigError(f"store {path} not found; run 'python -m harness run --all' first")
+    res = leaderboard.build(open_store(path), Path(args.out), default_registry())
+    _print_summary(res)
+    print(f"leaderboard written to {args.out}")
+    return 0
+
+
+# ---- verify -------------------------------------------------------------------------------
+EXPECTED = Path(__file__).with_name("expected") / "smoke.json"
+TOLERANCE = {"test_mean": 0.05, "search_mean": 0.05, "queries_mean": 0.0}
+PROXY_TOLERANCE = {"spearman": 0.05, "n": 0}
+ONESHOT_TOLERANCE = {"test_value": 0.05, "skip_edges": 0, "kendall": 0.05}
+
+
+def smoke_summary(store) -> dict:
+    from harness.report.leaderboard import aggregate_search
+
+    rows = store.rows()
+    out = {f"{a['benchmark']}/{a['dataset']}/{a['method']}/{a['budget']}":
+           {k: round(a[k], 4) for k in TOLERANCE} | {"n_seeds": a["n_seeds"]}
+           for a in aggregate_search(rows)}
+    for r in rows:  # proxies: Spearman rho vs test accuracy (ours and published)
+        key = f"{r['benchmark']}/{r['dataset']}/{r['method']}/{r['budget']}"
+        if r["kind"].startswith("proxy") and r["test_value"] is not None:
+            out[key] = {"spearman": round(r["test_value"], 4), "n": r["queries_used"]}
+        elif r["kind"] == "oneshot":  # the derived cell, and the supernet's ranking
+            rk = r["result"].get("ranking") or {}
+            out[key] = {"test_value": round(r["test_value"], 4),
+                        "skip_edges": r["result"]["skip_edges"],
+                        "kendall": round(rk["supernet_vs_test"]["kendall"], 4) if rk else None}
+    return out
+
+
+def run_smoke(jobs: int = 1, quiet: bool = True) -> dict:
+    """Run the built-in methods' smoke profile into a temporary store; its summary."""
+    from harness.core.registry import default_registry
+    from harness.core.store import open_store
+    from harness.oneshot.cells import plan_oneshot_cells
+    from harness.proxies.cells import plan_proxy_cells
+    from harness.run import engine as runner
+    from harness.run.profile import load_profile
+    from harness.search.cells import plan_cells
+
+    reg = default_registry()
+    methods, _ = reg.load_all()
+    builtin = {n: c for n, c in methods.items() if reg.entries[n].origin == "nas-harness"}
+    profile = load_profile("smoke")
+    runner.drop_unavailable(profile, _warn)
+    with tempfile.TemporaryDirectory() as tmp:
+        store = open_store(Path(tmp) / "smoke.sqlite")
+        cells = (plan_cells(profile, builtin) + plan_proxy_cells(profile, builtin)
+                 + plan_oneshot_cells(profile, builtin))
+        summary = runner.execute(cells, store, reg, jobs=jobs, progress=not quiet)
+        if summary.failed:
+            raise HarnessError(f"verify: {len(summary.failed)} smoke cells failed, first: "
+                               f"{summary.failed[0]}")
+        got = smoke_summary(store)
+        store.close()
+    return got
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    if not args.update and not EXPECTED.exists():
+        raise ConfigError(f"{EXPECTED} missing; run 'python -m harness verify --update'")
+    got = run_smoke(args.jobs, args.quiet)
+    if args.update:
+        EXPECTED.write_text(json.dumps(got, indent=1, sort_keys=True) + "\n")
+        print(f"wrote {len(got)} expected values to {EXPECTED}")
+        return 0
+    want = json.loads(EXPECTED.read_text())
+    drift = []
+    for key in sorted(set(want) | set(got)):
+        if key not in got or key not in want:
+            drift.append(f"{key}: {'missing from this run' if key not in got else 'new'}")
+            continue
+        tols = (PROXY_TOLERANCE if "spearman" in want[key] else ONESHOT_TOLERANCE
+                if "skip_edges" in want[key] else TOLERANCE)
+        for k, tol in tols.items():
+            a, b = got[key].get(k), want[key].get(k)
+            if a is None or b is None or (a != a and b != b):
+                continue
+            if abs(a - b) > tol or (a != a) != (b != b):
+                drift.append(f"{key} {k}: {a} vs expected {b} (tolerance {tol})")
+    if drift:
+        for d in drift:
+            print(f"DRIFT {d}", file=sys.stderr)
+        raise HarnessError(f"verify: {len(drift)} values drifted from {EXPECTED.name} "
+                           "(listed above); if the change is intended, run 'python -m harness "
+                           "verify --update' and commit the file")
+    print(f"verify: {len(got)} smoke aggregates match {EXPECTED.name} within tolerances "
+          f"{TOLERANCE} (search), {PROXY_TOLERANCE} (proxies) and {ONESHOT_TOLERANCE} "
+          "(one-shot)")
+    return 0
+
+
+# ---- parsers ------------------------------------------------------------------------------
+def add_parsers(sub, parser_class) -> None:
+    from harness.run.profile import profile_names
+
+    x = sub.add_parser("list", help="registered methods (built-in and plugins)")
+    x.add_argument("--json", action="store_true", help="print JSON")
+    x.set_defaults(func=cmd_list)
+
+    x = sub.add_parser("run", help="run methods under fixed seeds and budgets",
+                       description="Run methods on benchmarks; each finished cell is stored "
+                                   "at once, and cells already stored are skipped (resume).")
+    x.add_argument("methods", nargs="*", metavar="NAME", help="methods to run")
+    x.add_argument("--all", action="store_true", help="every registered method")
+    x.add_argument("--profile", default="default",
+                   help=f"{', '.join(profile_names())} or a JSON file (default: default)")
+    x.add_argument("--benchmark", action="append", help="only this benchmark (repeatable)")
+    x.add_argument("--dataset", action="append", help="only this dataset (repeatable)")
+    x.add_argument("--seeds", type=int, help="override the profile's number of seeds")
+    x.add_argument("--kind", choices=("search", "proxy", "oneshot"),
+                   help="only methods of this kind")
+    x.add_argument("--store", help="results database (default: NAS_HARNESS_HOME/results/"
+                                   "<profile>.sqlite)")
+    x.add_argument("--out", help="leaderboard folder (default with --all: ./leaderboard)")
+    x.add_argument("--jobs", type=int, help="local worker processes (default: one per "
+                   "usable CPU core for the proxy sweep, each with one torch thread; one for "
+                   "search and one-shot cells)")
+    x.add_argument("--device", default="cpu", help="cpu (default) or cuda[:N] for torch methods")
+    x.add_argument("--executor", choices=("local", "ray"), default="local",
+                   help="where cells run: local processes (default) or Ray tasks (pip "
+                        "install 'nas-harness[ray]'); the rows are the same either way")
+    x.add_argument("--address", metavar="ADDR", help="Ray cluster to join, e.g. "
+                   "HOST:6379 (default: a local Ray instance on 127.0.0.1)")
+    x.add_argument("--retries", type=int, metavar="N", help="with --executor ray: times a "
+                   "cell whose worker died is retried (default: 3)")
+    x.add_argument("--proxy-minutes", type=float, metavar="M",
+                   help="time box of this run's proxy sweep (default: the profile's; 0: no "
+                        "limit). Scores are cached, so the next run continues the sweep")
+    x.add_argument("--oneshot-minutes", type=float, metavar="M",
+                   help="time box of this run's one-shot cells (default: the profile's; 0: "
+                        "no limit). Epochs are checkpointed, so the next run continues")
+    x.add_argument("--cell-minutes", type=float, metavar="M",
+                   help="wall-clock limit of each search cell and of each proxy on each "
+                        "arch; past it the cell (or the proxy's cells) is stopped and "
+                        "recorded as failed (default: 10; 0: no limit)")
+    x.add_argument("--quiet", action="store_true", help="no progress bar")
+    x.set_defaults(func=cmd_run)
+
+    x = sub.add_parser("export", help="write all rows of a store as CSV or JSON")
+    x.add_argument("--store", required=True)
+    x.add_argument("--format", choices=("csv", "json"), default="csv")
+    x.add_argument("--output", "-o", help="file (default: stdout)")
+    x.add_argument("--drop-volatile", action="store_true",
+                   help="omit times (columns and the measured seconds inside results), "
+                        "host, commit and device: what remains is identical across runs, "
+                        "executors and machines (for diffs)")
+    x.set_defaults(func=cmd_export)
+
+    x = sub.add_parser("leaderboard", help="regenerate the leaderboard from a store")
+    x.add_argument("--store", required=True)
+    x.add_argument("--out", default="leaderboard")
+    x.set_defaults(func=cmd_leaderboard)
+
+    x = sub.add_parser("verify", help="reproduction check: smoke profile vs expected values")
+    x.add_argument("--update", action="store_true", help="rewrite the expected values")
+    x.add_argument("--jobs", type=int, default=1)
+    x.add_argument("--quiet", action="store_true")
+    x.set_defaults(func=cmd_verify)
+

@@ -1,0 +1,276 @@
+"""Leaderboard generation from the results store only: Markdown, HTML, PNG, JSON.
+
+Rows of older method versions or older data (another content sha256) are ignored. Published
+numbers come from ``leaderboard/reference_numbers.json`` via ``leaderboard/specs.json``;
+only VERIFIED rows are shown as references.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import html
+import json
+import warnings
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from harness.core.errors import ConfigError
+from harness.report.base import SPEC_DIR, load_specs, parse_pm  # noqa: F401 - re-exported
+
+
+def current_rows(rows: list[dict], registry=None) -> list[dict]:
+    """Keep rows of each method's current version and each benchmark's newest data."""
+    newest_data: dict[str, tuple[str, str]] = {}
+    for r in rows:
+        b = r["benchmark"]
+        if b not in newest_data or r["finished"] > newest_data[b][0]:
+            newest_data[b] = (r["finished"], r["data_sha256"])
+    versions: dict[str, str] = {}
+    for r in rows:
+        m = r["method"]
+        cur = None
+        if registry is not None and m in registry.entries:
+            try:
+                cur = registry.get(m).version
+            except Exception:
+                cur = None
+        versions[m] = cur or max(versions.get(m, ""), r["method_version"])
+    return [r for r in rows if r["data_sha256"] == newest_data[r["benchmark"]][1]
+            and r["method_version"] == versions[r["method"]]]
+
+
+def _mean_ci(x: np.ndarray) -> tuple[float, float, float]:
+    x = np.asarray(x, dtype=float)
+    mean = float(np.mean(x))
+    std = float(np.std(x, ddof=1)) if len(x) > 1 else 0.0
+    half = 1.96 * std / np.sqrt(len(x)) if len(x) > 1 else 0.0
+    return mean, std, half
+
+
+def aggregate_search(rows: list[dict]) -> list[dict[str, Any]]:
+    groups: dict[tuple, list[dict]] = defaultdict(list)
+    for r in rows:
+        if r["kind"] == "search":
+            groups[(r["benchmark"], r["dataset"], r["method"], r["budget"])].append(r)
+    out = []
+    for (b, d, m, budget), rs in sorted(groups.items()):
+        test = np.array([r["test_value"] for r in rs])
+        srch = np.array([r["search_value"] for r in rs])
+        mean, std, half = _mean_ci(test)
+        out.append({"benchmark": b, "dataset": d, "method": m, "budget": budget,
+                    "n_seeds": len(rs), "test_mean": mean, "test_std": std, "test_ci95": half,
+                    "search_mean": float(srch.mean()), "search_on": rs[0]["search_on"],
+                    "report_on": rs[0]["report_on"], "note": rs[0]["note"],
+                    "method_version": rs[0]["method_version"],
+                    "data_sha256": rs[0]["data_sha256"],
+                    "queries_mean": float(np.mean([r["queries_used"] for r in rs]))})
+    return out
+
+
+def _trajectory_figure(rows: list[dict], benchmark: str, dataset: str, path: Path,
+                       optimum: float | None = None) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    by_method: dict[str, list[list[float]]] = defaultdict(list)
+    for r in rows:
+        if r["kind"] == "search" and r["benchmark"] == benchmark and r["dataset"] == dataset:
+            by_method[r["method"]].append(r["result"]["trajectory"]["incumbent_test"])
+    fig, ax = plt.subplots(figsize=(6.4, 4.2), dpi=110)
+    timed = [r for r in rows if r["kind"] == "search" and r["benchmark"] == benchmark
+             and r["dataset"] == dataset and r["result"]["trajectory"].get("sim_seconds")]
+    grid = None
+    if timed:  # time budgets: incumbent after x simulated seconds, on a common grid
+        grid = np.linspace(0, max(r["result"]["budget"].get("sim_seconds", 0) for r in timed),
+                           200)[1:]
+        by_method = defaultdict(list)
+        for r in timed:
+            tr = r["result"]["trajectory"]
+            pos = np.searchsorted(np.asarray(tr["sim_seconds"]), grid, side="right") - 1
+            inc = np.asarray(tr["incumbent_test"])
+            by_method[r["method"]].append(np.where(pos >= 0, inc[np.maximum(pos, 0)],
+                                                   np.nan))
+    for m, trajs in sorted(by_method.items()):
+        n = min(len(t) for t in trajs)
+        a = np.array([t[:n] for t in trajs], dtype=float)
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # no incumbent yet at early x
+            mean = np.nanmean(a, axis=0) if grid is not None else a.mean(axis=0)
+            half = 1.96 * np.nanstd(a, axis=0, ddof=1) / np.sqrt(len(a)) if len(a) > 1 \
+                else 0 * mean
+        x = grid[:n] if grid is not None else np.arange(1, n + 1)
+        ax.plot(x, mean, label=f"{m} (n={len(a)})")
+        ax.fill_between(x, mean - half, mean + half, alpha=0.2)
+    if optimum is not None:
+        ax.axhline(optimum, color="k", ls="--", lw=0.8, label=f"table optimum {optimum:.2f}")
+    ax.set_xlabel("simulated training seconds" if grid is not None
+                  else "queries (new architectures evaluated)")
+    ax.set_ylabel("reported metric of the incumbent")
+    ax.set_title(f"{benchmark} / {dataset}: mean and 95% CI over seeds")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right", fontsize=8)
+    early = [t[min(len(t) - 1, 9)] for ts in by_method.values() for t in ts]
+    early = [v for v in early if np.isfinite(v)]
+    if early and min(early) >= 0:
+        ax.set_ylim(bottom=max(0, np.percentile(early, 5) - 2))
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def _fmt(mean: float, std: float | None) -> str:
+    return f"{mean:.2f} ± {std:.2f}" if std is not None else f"{mean:.2f}"
+
+
+def build(store, out_dir: str | Path, registry=None, spec_dir: Path = SPEC_DIR
+          ) -> dict[str, Any]:
+    """Write README.md, index.html, results.json and figures/*.png into ``out_dir``."""
+    from tabulate import tabulate
+
+    out = Path(out_dir)
+    if not out.parent.exists():
+        raise ConfigError(f"--out {out}: folder {out.parent} does not exist")
+    (out / "figures").mkdir(parents=True, exist_ok=True)
+    for old in (out / "figures").glob("*.png"):  # figures of a previous build
+        old.unlink()
+    rows = current_rows(store.rows(), registry)
+    if not rows:
+        raise ConfigError(f"store {store.path} has no results; run 'python -m harness run "
+                          "--all' first")
+    specs, refs = load_specs(spec_dir)
+    agg = aggregate_search(rows)
+    sections_md: list[str] = []
+    sections_html: list[str] = []
+    figures: list[str] = []
+    tables: dict[str, Any] = {}
+    for bench in sorted({a["benchmark"] for a in agg}):
+        datasets = [d for d in ("cifar10", "cifar100", "ImageNet16-120")
+                    if any(a["dataset"] == d and a["benchmark"] == bench for a in agg)]
+        datasets += sorted({a["dataset"] for a in agg if a["benchmark"] == bench} - set(datasets))
+        all_datasets = datasets
+        # one section per budget; per-task budgets (TNB101: k x the task's median training
+        # time) share one section, with each task's budget in the caption
+        per_ds = {d: sorted({a["budget"] for a in agg if a["benchmark"] == bench
+                             and a["dataset"] == d}) for d in all_datasets}
+        for k in range(max(len(v) for v in per_ds.values())):
+            pairs = {d: v[k] for d, v in per_ds.items() if len(v) > k}
+            sel = [a for a in agg if a["benchmark"] == bench
+                   and pairs.get(a["dataset"]) == a["budget"]]
+            datasets = [d for d in all_datasets if d in pairs]
+            budget = (next(iter(pairs.values())) if len(set(pairs.values())) == 1
+                      else "per task (" + "; ".join(f"{d}: {b}" for d, b in pairs.items())
+                      + ")")
+            table = []
+            for m in sorted({a["method"] for a in sel}):
+                row = {"method": m}
+                for d in datasets:
+                    a = next((x for x in sel if x["method"] == m and x["dataset"] == d), None)
+                    row[d] = f"{_fmt(a['test_mean'], a['test_std'])} (n={a['n_seeds']})" if a \
+                        else "—"
+                table.append(row)
+            refrows = []
+            for s in specs.get("search", []):
+                ref = refs.get(s["ref_id"], {})
+                if s.get("benchmark") != bench or not str(ref.get("status", "")).startswith(
+                        "VERIFIED"):
+                    continue
+                row = {"method": f"{s['label']} [ref {s['ref_id']}, {ref['status']}]"}
+                for d in datasets:
+                    v = s["test"].get(d)
+                    if v is None:
+                        row[d] = "—"
+                        continue
+                    mean, std = parse_pm(v)
+                    ours = next((x for x in sel if x["method"] == s.get("method")
+                                 and x["dataset"] == d), None)
+                    delta = f"; ours {ours['test_mean'] - mean:+.2f}" if ours else ""
+                    row[d] = _fmt(mean, std) + delta
+                refrows.append(row)
+            for s in specs.get("unverified_search", []):
+                refrows.append({"method": f"{'/'.join(s['method'])} [ref {s['ref_id']}: "
+                                          "UNVERIFIED, not shown as a check]",
+                                **{d: "—" for d in datasets}})
+            key = f"{bench}:{budget}"
+            tables[key] = {"ours": table, "references": refrows}
+            searched = ", ".join(sorted({a["search_on"] for a in sel}))
+            reported = ", ".join(sorted({a["report_on"] for a in sel}))
+            caption = (f"Reported (test) metric of the incumbent after a budget of {budget}: "
+                       "mean ± std "
+                       f"over seeds. Search metric: {searched}; reported: {reported} "
+                       "(the test accuracy of the arch with the best search metric, never the "
+                       "best test accuracy seen).")
+            notes = sorted({a["note"] for a in sel if a["note"]})
+            if notes:
+                caption += " Note: " + "; ".join(notes) + "."
+            title = budget if len(set(pairs.values())) == 1 else "per task"
+            md = [f"### {bench}: search strategies, budget {title}", "", caption, "",
+                  tabulate(table + refrows, headers="keys", tablefmt="github"), ""]
+            hp = [f"<h3>{html.escape(bench)}: search strategies, budget {html.escape(title)}"
+                  f"</h3><p>{html.escape(caption)}</p>",
+                  tabulate(table + refrows, headers="keys", tablefmt="html")]
+            for d in datasets:
+                bud = pairs[d]
+                name = f"search_{bench}_{d}_{bud.replace('=', '').replace(',', '_')}.png"
+                opt = next((parse_pm(s["test"][d])[0] for s in specs.get("search", [])
+                            if s.get("optimum") and s.get("benchmark") == bench
+                            and d in s["test"]), None)
+                _trajectory_figure([r for r in rows if r["budget"] == bud], bench, d,
+                                   out / "figures" / name, opt)
+                figures.append(f"figures/{name}")
+                md.append(f"![{bench} {d} trajectories](figures/{name})")
+                hp.append(f'<img src="figures/{html.escape(name)}" alt="{html.escape(d)}" '
+                          'width="480">')
+            md.append("")
+            sections_md.append("\n".join(md))
+            sections_html.append("\n".join(hp))
+    from harness.report.proxies import build_section
+
+    proxy = build_section(rows, specs, refs, out)
+    if proxy["markdown"]:
+        sections_md.append(proxy["markdown"])
+        sections_html.append(proxy["html"])
+        figures += proxy["figures"]
+    from harness.report.oneshot import build_section as oneshot_section
+
+    oneshot = oneshot_section(rows, specs, refs, out)
+    if oneshot["markdown"]:
+        sections_md.append(oneshot["markdown"])
+        sections_html.append(oneshot["html"])
+        figures += oneshot["figures"]
+    from harness.report.survey import build_section as survey_section
+
+    survey = survey_section(rows, specs, refs, out)
+    sections_md.append(survey["markdown"])
+    sections_html.append(survey["html"])
+    generated = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    meta = {"generated": generated, "store": str(store.path), "rows_used": len(rows),
+            "data_sha256": sorted({r["data_sha256"] for r in rows}),
+            "package_version": rows[0]["package_version"],
+            "git_commit": sorted({r["git_commit"] for r in rows})}
+    header = ("# nas-harness leaderboard\n\nRegenerated from the results store by "
+              "`python -m harness leaderboard` (also at the end of `run --all`). Published "
+              "numbers appear only where the reference file marks them VERIFIED; `ours ±x` "
+              "is our mean minus the published mean. Budgets and protocols of published "
+              "numbers can differ from ours: see each table's caption. NAS-Bench-101 has no "
+              "full table in the shared data (only 30 real cells, used as test fixtures); "
+              "after `python -m harness data convert nb101 --from nasbench_only108.tfrecord` "
+              "it is included by `run --all`.\n\n"
+              f"Rows used: {len(rows)}; data sha256: "
+              f"{', '.join(s[:12] for s in meta['data_sha256'])}; generated {generated}.\n")
+    (out / "README.md").write_text(header + "\n" + "\n".join(sections_md))
+    (out / "index.html").write_text(
+        "<!doctype html><html><head><meta charset='utf-8'><title>nas-harness leaderboard"
+        "</title><style>body{font-family:sans-serif;max-width:1100px;margin:auto}"
+        "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 6px}"
+        "</style></head><body><h1>nas-harness leaderboard</h1>"
+        f"<p>{html.escape(header.split(chr(10), 2)[2])}</p>" + "\n".join(sections_html)
+        + "</body></html>\n")
+    results = {"meta": meta, "search": agg, "tables": tables, "proxies": proxy["tables"],
+               "oneshot": oneshot["tables"], "survey": survey["tables"], "figures": figures}
+    (out / "results.json").write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
+    return results

@@ -1,0 +1,280 @@
+"""The engine behind ``python -m harness run``: cells already in the store are skipped,
+the rest run on an executor (:mod:`harness.run.executors`), and each finished cell's row is
+inserted by the driver -- this process -- as soon as it comes back, keyed by the cell, so a
+killed run resumes and a retried cell is stored exactly once.
+
+Phases, each through the same executor: search cells; the proxy sweep (chunks of arch
+samples scored and cached), then every proxy cell evaluated here on what was scored; then
+one-shot cells (each resumes from its last epoch checkpoint). Profiles are loaded by
+:mod:`harness.run.profile`.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from harness.core.cell import RunEnv
+from harness.core.cellbase import _get_bench
+from harness.core.errors import ConfigError, HarnessError
+from harness.oneshot.cells import OneShotCell
+from harness.proxies.cells import ProxyCell
+from harness.run.executors import Executor, InlineExecutor, PoolExecutor
+from harness.search.cells import Cell
+
+
+def drop_unavailable(profile: dict[str, Any], warn) -> None:
+    """Remove benchmarks that are neither converted nor in the data root (with a hint)."""
+    import adapters
+    from harness.core import config
+
+    root = config.data_root()
+    told = set()
+    for sec, part in (("search", "benchmarks"), ("proxies", "benchmarks"),
+                      ("proxies", "published_only"), ("oneshot", "benchmarks")):
+        for b in list((profile.get(sec) or {}).get(part, {})):
+            sp = adapters.spec(b)
+            if not sp.shared_present(root) and not adapters.cache_path(b).exists():
+                if b not in told:
+                    warn(f"{b} skipped: not converted and not in the data root; run 'python "
+                         f"-m harness data convert {b} --from FILE' with {sp.official_files}")
+                    told.add(b)
+                del profile[sec][part][b]
+
+
+# ---- executors ----------------------------------------------------------------------------
+EXECUTORS = ("local", "ray")
+
+
+def make_executor(kind: str = "local", jobs: int = 1, address: str | None = None,
+                  retries: int | None = None) -> Executor:
+    """The executor ``run --executor KIND`` asks for (ConfigError on a bad choice)."""
+    if kind == "local":
+        if address:
+            raise ConfigError("--address is for --executor ray; drop it or add "
+                              "'--executor ray'")
+        return PoolExecutor(jobs) if jobs > 1 else InlineExecutor()
+    if kind == "ray":
+        from harness.run.ray_executor import RayExecutor
+
+        return RayExecutor(address=address, jobs=jobs if jobs > 1 else None,
+                           retries=retries)
+    raise ConfigError(f"unknown executor {kind!r}; choose one of {', '.join(EXECUTORS)}")
+
+
+# ---- execution ----------------------------------------------------------------------------
+@dataclass
+class RunSummary:
+    ran: int = 0
+    skipped: int = 0
+    failed: list[str] | None = None
+    sweep: Any = None  # harness.proxies.sweep.SweepReport of the proxy cells
+    partial: int = 0  # proxy cells stored on part of their sample (time box reached)
+    oneshot_paused: list[str] | None = None  # one-shot cells left for the next run
+    executor: str = "inline"
+
+
+class _Bars:
+    """One progress bar per kind of cell: proxy cells take minutes, search cells
+    milliseconds, so a shared bar would give a meaningless ETA."""
+
+    def __init__(self, enabled: bool):
+        self.enabled, self.bar = enabled, None
+
+    def new(self, n: int, desc: str, unit: str = "cell"):
+        self.close()
+        if self.enabled and n:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=n, desc=desc, unit=unit, file=sys.stderr, mininterval=1.0,
+                            dynamic_ncols=True)
+        return self.bar
+
+    def tick(self, n: int = 1) -> None:
+        if self.bar is not None and self.bar.unit == "cell":  # other bars count steps/archs
+            self.bar.update(n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+        self.bar = None
+
+
+def execute(cells: list, store, registry, *, jobs: int = 1, progress: bool = True,
+            proxy_minutes: float | None = None, oneshot_minutes: float | None = None,
+            proxy_jobs: int | None = None, executor: Executor | None = None) -> RunSummary:
+    """Run the cells not yet stored; insert each row as soon as its cell finishes. Search
+    cells run first; then one proxy sweep scores the proxy cells' arch samples (for at most
+    ``proxy_minutes`` when given; the scores are cached, so the next run continues) and
+    every proxy cell is evaluated on what has been scored; then the one-shot cells run
+    (each resumes from its last epoch checkpoint; with ``oneshot_minutes`` no cell starts
+    after that time box and running ones stop after their current epoch).
+
+    ``executor``: where cells run (default: this process for ``jobs`` 1, else a local pool
+    of ``jobs`` workers; the sweep gets a pool of ``proxy_jobs`` workers)."""
+    from harness.oneshot.runner import checkpoint_folder
+
+    summary = RunSummary(failed=[])
+    done = store.keys()
+    todo = []
+    for c in cells:
+        cls = registry.get(c.method)
+        if c.key(cls.version, _get_bench(c.benchmark).content_sha256) in done:
+            summary.skipped += 1
+        else:
+            todo.append(c)
+    bars = _Bars(progress)
+
+    def finish(cell, row: dict | None, err: str | None) -> None:
+        if row is not None:
+            if store.insert(row):  # False: a retried cell whose row is already stored
+                summary.ran += 1
+        elif err is not None:
+            summary.failed.append(f"{cell.method}/{cell.benchmark}/{cell.dataset}/seed "
+                                  f"{cell.seed}: {err}")
+        bars.tick()
+
+    owned: list[Executor] = []
+
+    def local(n: int) -> Executor:
+        ex = PoolExecutor(n) if n > 1 else InlineExecutor()
+        owned.append(ex)
+        return ex
+
+    search = [c for c in todo if isinstance(c, Cell)]
+    proxy = [c for c in todo if isinstance(c, ProxyCell)]
+    oneshot = [c for c in todo if isinstance(c, OneShotCell)]
+    try:
+        main = executor or local(jobs)
+        summary.executor = main.name
+        bars.new(len(search), "search cells")
+        for out in main.map(search, RunEnv(registry=registry)):
+            finish(out.unit, out.value, out.error)
+        if proxy:
+            _execute_proxies(proxy, store, registry, summary, finish, bars, proxy_minutes,
+                             executor, proxy_jobs or jobs)
+        if oneshot:
+            summary.oneshot_paused = _execute_oneshot(
+                oneshot, main, checkpoint_folder(store.path), finish, bars, oneshot_minutes,
+                registry)
+    finally:
+        bars.close()
+        for ex in owned:
+            ex.close()
+    return summary
+
+
+def _execute_oneshot(cells: list[OneShotCell], ex: Executor, folder, finish, bars,
+                     minutes: float | None, registry) -> list[str]:
+    """One-shot cells; their checkpoints are dropped once their row is stored. With
+    ``minutes``, no cell starts after that time box (the first ``ex.slots`` always do, so a
+    short box still makes progress) and running cells pause after the epoch that ends past
+    it. Returns one line per cell left unfinished."""
+    from harness.oneshot.runner import cell_checkpoint, paused_line, total_steps
+
+    deadline = time.time() + 60 * minutes if minutes else None
+    env = RunEnv(checkpoints=str(folder), deadline=deadline, registry=registry)
+    if ex.inline:
+        bar = bars.new(total_steps(cells), "one-shot steps", unit="step")
+
+        def tick(cell, epoch, step, steps):
+            if bar is not None:
+                bar.set_postfix_str(f"{cell.method} {cell.dataset} seed {cell.seed} epoch "
+                                    f"{epoch + 1}/{cell.epochs}", refresh=False)
+                bar.update(1)
+
+        env.progress = tick
+    else:
+        bars.new(len(cells), "one-shot cells")
+    paused: list[str] = []
+    stop = (lambda i: i >= ex.slots and time.time() > deadline) if deadline else None
+    for out in ex.map(cells, env, stop):
+        c = out.unit
+        if out.skipped or out.paused:
+            paused.append(paused_line(c, out.paused[0] if out.paused else 0))
+            continue
+        finish(c, out.value, out.error)
+        if out.value is not None:
+            cell_checkpoint(c, folder, registry).unlink(missing_ok=True)
+    return paused
+
+
+def sweep(cells: list[ProxyCell], bench_of, registry, cache, *, deadline: float | None = None,
+          bar=None, jobs: int = 1, executor: Executor | None = None, chunk: int | None = None):
+    """Score every arch of the proxy cells' samples with every proxy they need, chunk by
+    chunk on ``executor`` (default: this process, or a pool of ``jobs`` workers), until done
+    or until ``deadline`` (``time.monotonic()``); the driver caches every finished chunk's
+    scores at once, so a killed or time-boxed sweep resumes where it stopped. Scores do not
+    depend on the executor or the chunking (each arch's are independent of the others).
+    Returns a :class:`~harness.proxies.sweep.SweepReport`."""
+    from harness.proxies.sweep import CHUNK_ARCHS, Sweep, set_proxy_threads
+
+    sw = Sweep(cells, bench_of, registry, cache, chunk or CHUNK_ARCHS)
+    if bar is not None:
+        bar.reset(total=sw.total)
+    set_proxy_threads()
+    owned = None
+    if executor is None:
+        n = max(1, min(jobs, sw.todo() // 2))  # a worker costs a few seconds to start
+        executor = owned = PoolExecutor(n) if n > 1 else InlineExecutor()
+    stopped = False
+
+    def stop(i: int) -> bool:  # the first chunk always runs: every run makes progress
+        nonlocal stopped
+        stopped = stopped or (i > 0 and deadline is not None and time.monotonic() > deadline)
+        return stopped
+
+    try:
+        for out in executor.map(sw.chunks(bar), RunEnv(registry=registry), stop):
+            if out.value is not None:
+                sw.absorb(out.unit, out.value, bar)
+            elif out.error is not None:
+                sw.fail(out.unit, out.error)
+    finally:
+        if owned is not None:
+            owned.close()
+    return sw.report(stopped, executor.slots)
+
+
+#: a time-boxed proxy cell is stored only once this many archs of its sample are scored
+MIN_SCORED = 10
+
+
+def _execute_proxies(cells: list, store, registry, summary: RunSummary, finish, bars,
+                     proxy_minutes: float | None, executor: Executor | None, jobs: int
+                     ) -> None:
+    """Sweep (score and cache), then evaluate each proxy cell here on its scored archs."""
+    from harness.proxies.cells import needed_proxies, run_proxy_cell, scored_cell
+    from harness.proxies.scoring import ScoreCache
+
+    cache = ScoreCache(store.path)
+    deadline = time.monotonic() + 60 * proxy_minutes if proxy_minutes else None
+    report = sweep(cells, _get_bench, registry, cache, deadline=deadline,
+                   bar=bars.new(1, "proxy sweep", unit="arch"), jobs=jobs, executor=executor)
+    summary.sweep = report
+    bars.new(len(cells), "proxy cells")
+    done = store.keys()
+    for c in cells:
+        if not c.published and c.group in report.failed:
+            finish(c, None, report.failed[c.group])
+            continue
+        gave_up = [(report.failed_proxies or {}).get((c.group, n)) for n in
+                   ([] if c.published else needed_proxies(registry.get(c.method), c.method))]
+        if any(gave_up):
+            finish(c, None, next(w for w in gave_up if w))
+            continue
+        try:
+            bench = _get_bench(c.benchmark)
+            cls = registry.get(c.method)
+            c = scored_cell(c, bench, registry, cache)
+            if c.scored is not None:
+                if c.scored < MIN_SCORED or c.key(cls.version, bench.content_sha256) in done:
+                    finish(c, None, None)  # too few scored yet, or this partial state stored
+                    continue
+                summary.partial += 1
+            finish(c, run_proxy_cell(cls, c, bench, registry, cache), None)
+        except HarnessError as exc:
+            finish(c, None, str(exc))
+    cache.close()

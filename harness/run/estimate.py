@@ -1,0 +1,165 @@
+"""What a profile costs before it runs: its cells per kind, and device-hours estimated from
+seconds measured here and now on the chosen device -- one search cell per (method,
+benchmark, dataset) at the profile's budget, every proxy on a few archs of each sample, and a
+few supernet steps of every one-shot method at the profile's configuration -- scaled by the
+profile's seeds, archs, steps per epoch and epochs. It is an estimate and says so: it leaves
+out start-up, data conversion, the supernet-ranking evaluation and the proxy cells'
+correlation work (seconds), and on a cluster, waiting for a free worker.
+
+``python -m harness estimate --profile paper --device cuda`` on one GPU node gives the GPU-hours
+of the paper profile; on a CPU it gives the CPU-core-hours of one-thread cells.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from harness.core.cellbase import _get_bench
+
+
+@dataclass
+class Line:
+    """One row of the estimate: a kind of cell on one (benchmark, dataset) or method."""
+
+    kind: str
+    what: str
+    cells: int
+    measured: str  # what was timed, in words
+    unit_seconds: float  # seconds of one measured unit
+    units: float  # units in the profile (cells, arch x seeds, steps)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def hours(self) -> float:
+        return self.unit_seconds * self.units / 3600
+
+
+def _search_lines(cells: list, registry) -> list[Line]:
+    from harness.search.cells import run_search_cell
+
+    groups: dict[tuple, list] = {}
+    for c in cells:
+        groups.setdefault((c.method, c.benchmark, c.dataset), []).append(c)
+    out = []
+    for (m, b, d), cs in groups.items():
+        t0 = time.perf_counter()
+        run_search_cell(registry.get(m), cs[0], _get_bench(b))
+        out.append(Line("search", f"{m} on {b}/{d}", len(cs), "one cell at the budget",
+                        time.perf_counter() - t0, len(cs)))
+    return out
+
+
+def _proxy_lines(cells: list, registry, archs: int) -> list[Line]:
+    from harness.proxies.cells import _scorer, needed_proxies, sample_order
+    from harness.proxies.engine import score_arch
+
+    groups: dict[tuple, dict[str, Any]] = {}
+    for c in cells:
+        if c.published:
+            continue
+        g = groups.setdefault(c.group, {"cell": c, "names": [], "cells": 0})
+        g["cells"] += 1
+        for n in needed_proxies(registry.get(c.method), c.method):
+            if n not in g["names"]:
+                g["names"].append(n)
+    out = []
+    for g in groups.values():
+        c = g["cell"]
+        bench = _get_bench(c.benchmark)
+        scorers = [_scorer(registry, n, bench, c, None) for n in g["names"]]
+        order = sample_order(bench, c)
+        score_arch(scorers, int(order[-1]))  # warm-up: minibatch, first network build
+        k = max(1, min(archs, len(order) - 1))
+        t0 = time.perf_counter()
+        for a in order[:k]:
+            score_arch(scorers, int(a))
+        per = (time.perf_counter() - t0) / k
+        out.append(Line("proxy", f"{len(g['names'])} proxies on {c.benchmark}/{c.dataset}",
+                        g["cells"], f"every proxy on {k} archs", per, len(order),
+                        [f"{len(order)} archs per sample"]))
+    return out
+
+
+def _oneshot_lines(cells: list, registry, steps: int) -> list[Line]:
+    """Supernet steps of each method on the first dataset it runs on (its step time on the
+    others differs by their image size and classes: stated in the notes)."""
+    from harness.core.seeds import generator, torch_generator
+    from harness.oneshot.runner import prepare, step_batches
+
+    by_method: dict[str, list] = {}
+    for c in cells:
+        by_method.setdefault(c.method, []).append(c)
+    out = []
+    for m, cs in by_method.items():
+        c = cs[0]
+        method, ctx, pools, hook = prepare(registry.get(m), c)
+        ctx.epoch, ctx.step = 0, 0  # as the first epoch of a run (see oneshot.runner)
+        ctx.rng = generator(c.stream("method", 0))
+        ctx.torch_gen = torch_generator(c.stream("method-torch", 0), c.device)
+        hook("_epoch_begin", ctx)
+        data = generator(c.stream("estimate"))
+        perm = data.permutation(len(pools.y_train))
+        B = c.cfg.batch_size
+        times = []
+        for s in range(steps + 1):  # the first step warms up (allocations, autotuning)
+            ctx.step = s % ctx.steps_per_epoch
+            ctx._set_lr()
+            batches = step_batches(pools, perm, ctx.step, B, data, c.device)
+            t0 = time.perf_counter()
+            hook("_step", ctx, *batches)
+            if c.device.startswith("cuda"):
+                import torch
+
+                torch.cuda.synchronize()
+            times.append(time.perf_counter() - t0)
+        per = float(np.median(times[1:]))
+        total = sum(x.epochs * ctx.steps_per_epoch for x in cs)
+        datasets = sorted({x.dataset for x in cs})
+        notes = [f"{ctx.steps_per_epoch} steps/epoch x {c.epochs} epochs"]
+        if len(datasets) > 1:
+            notes.append(f"step time of {c.dataset} used for {', '.join(datasets)}")
+        out.append(Line("oneshot", f"{m} ({c.cfg.label} configuration)", len(cs),
+                        f"median of {steps} supernet steps", per, total, notes))
+    return out
+
+
+def estimate(cells: list, registry, *, archs: int = 3, steps: int = 2,
+             progress=None) -> list[Line]:
+    """Measure and scale (see the module docstring); one :class:`Line` per group."""
+    from harness.oneshot.cells import OneShotCell
+    from harness.proxies.cells import ProxyCell
+    from harness.search.cells import Cell
+
+    say = progress or (lambda _msg: None)
+    lines: list[Line] = []
+    search = [c for c in cells if isinstance(c, Cell)]
+    if search:
+        say(f"timing {len({(c.method, c.benchmark, c.dataset) for c in search})} search cells")
+        lines += _search_lines(search, registry)
+    proxy = [c for c in cells if isinstance(c, ProxyCell)]
+    if proxy:
+        say(f"timing every proxy on {archs} archs per sample")
+        lines += _proxy_lines(proxy, registry, archs)
+    oneshot = [c for c in cells if isinstance(c, OneShotCell)]
+    if oneshot:
+        say(f"timing {steps} supernet steps of {len({c.method for c in oneshot})} methods")
+        lines += _oneshot_lines(oneshot, registry, steps)
+    return lines
+
+
+def summary_table(lines: list[Line], device: str) -> tuple[list[dict], dict[str, float]]:
+    """Rows for a table, and hours per kind (plus ``total``)."""
+    unit = "GPU-h" if device.startswith("cuda") else "CPU-core-h"
+    rows = [{"kind": ln.kind, "what": ln.what, "cells": ln.cells, "measured": ln.measured,
+             "s/unit": round(ln.unit_seconds, 4), "units": int(ln.units),
+             f"estimated {unit}": round(ln.hours, 3), "notes": "; ".join(ln.notes)}
+            for ln in lines]
+    per_kind: dict[str, float] = {}
+    for ln in lines:
+        per_kind[ln.kind] = per_kind.get(ln.kind, 0.0) + ln.hours
+    per_kind["total"] = sum(per_kind.values())
+    return rows, per_kind

@@ -1,0 +1,145 @@
+"""Ray executor (``run --executor ray [--address ADDR]``): every unit becomes a Ray task
+with a resource request built from the unit's :class:`~harness.core.cell.Resources`
+(``num_cpus`` = its threads, ``num_gpus`` for one-shot cells and proxy chunks on CUDA,
+``memory``). Results stream back to the driver as tasks finish, and the driver alone writes
+the store. A task whose worker process dies is retried by Ray (``retries`` times); a retried
+one-shot cell resumes from its last epoch checkpoint, and a row reaches the store exactly
+once (the engine inserts by cell key).
+
+Without ``--address`` (and no ``RAY_ADDRESS``) a local Ray instance is started on
+127.0.0.1 and stopped at the end. Workers find the data root and cache home through the
+environment the driver passes on (``NAS_HARNESS_DATA``, ``NAS_HARNESS_HOME``); on a
+multi-node cluster both must be valid paths on every node (see the README's "Running on a
+cluster"), as must the store's checkpoint folder for one-shot cells to resume on another
+node.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from harness.core.cell import RunEnv
+from harness.core.errors import ConfigError
+from harness.run.executors import Executor, Outcome, call_unit, outcome, threads_for
+
+INSTALL_HINT = ("--executor ray needs Ray, which is not installed; install it with: "
+                "pip install 'nas-harness[ray]'")
+#: tasks are named ``harness_<unit class>`` (``ray::harness_OneShotCell`` in ``ps`` and in
+#: Ray's state API while a worker runs one)
+TASK_PREFIX = "harness_"
+#: default retries of a task whose worker died
+DEFAULT_RETRIES = 3
+
+
+def _import_ray():
+    try:
+        import ray
+    except ImportError:
+        raise ConfigError(INSTALL_HINT) from None
+    return ray
+
+
+def _task(unit: Any, env: RunEnv, threads: int) -> tuple[str, Any]:
+    """Runs in a Ray worker process."""
+    from harness.core import config
+
+    root = os.environ.get("NAS_HARNESS_DATA")
+    if root:
+        config.set_data_root(root)
+    return call_unit(unit, env, threads)
+
+
+class RayExecutor(Executor):
+    name = "ray"
+
+    def __init__(self, address: str | None = None, jobs: int | None = None,
+                 retries: int | None = None):
+        ray = _import_ray()
+        self._ray = ray
+        self.retries = DEFAULT_RETRIES if retries is None else int(retries)
+        self._owns = False
+        if not ray.is_initialized():
+            env_vars = {k: v for k, v in os.environ.items()
+                        if k.startswith(("NAS_HARNESS_", "OMP_WAIT_POLICY"))}
+            from harness.core import config
+
+            root = config.data_root()
+            if root is not None:
+                env_vars["NAS_HARNESS_DATA"] = str(root)
+            import logging
+
+            kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False,
+                                      "logging_level": logging.ERROR,
+                                      "runtime_env": {"env_vars": env_vars}}
+            if not (address or os.environ.get("RAY_ADDRESS")):
+                kwargs.update(num_cpus=jobs, _node_ip_address="127.0.0.1")
+            try:
+                ray.init(address=address, **kwargs)
+            except (ConnectionError, RuntimeError, ValueError) as exc:
+                first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+                where = address or "a local instance"
+                raise ConfigError(f"cannot start or reach Ray at {where}: {first}; start a "
+                                  "head with 'ray start --head' and pass --address "
+                                  "HOST:6379") from None
+            self._owns = True
+        cpus = int(ray.cluster_resources().get("CPU", 1))
+        self.slots = max(1, cpus)
+        self._remote = ray.remote(_task)
+
+    def _submit(self, u: Any, env: RunEnv):
+        res = u.resources()
+        threads = threads_for(res, self.slots, self.slots)
+        opts: dict[str, Any] = {"name": TASK_PREFIX + type(u).__name__, "num_cpus": threads,
+                                "max_retries": self.retries,
+                                "retry_exceptions": False}
+        if res.gpus:
+            opts["num_gpus"] = res.gpus
+        if res.memory_mb:
+            opts["memory"] = int(res.memory_mb) * 2**20
+        return self._remote.options(**opts).remote(u, env, threads)
+
+    def map(self, units, env, stop=None):
+        ray = self._ray
+        env = env.remote()  # callbacks and the registry object stay in the driver
+        inflight: dict[Any, Any] = {}
+        it, i, stopped = iter(units), 0, False
+        try:
+            while True:
+                while not stopped and len(inflight) < 2 * self.slots:
+                    u = next(it, None)
+                    if u is None:
+                        stopped = True
+                        break
+                    if stop is not None and stop(i):
+                        stopped = True
+                        yield Outcome(u, skipped=True)
+                        break
+                    inflight[self._submit(u, env)] = u
+                    i += 1
+                if not inflight:
+                    break
+                ready, _ = ray.wait(list(inflight), num_returns=1)
+                for ref in ready:
+                    u = inflight.pop(ref)
+                    try:
+                        tagged = ray.get(ref)
+                    except (ray.exceptions.WorkerCrashedError,
+                            ray.exceptions.NodeDiedError, ray.exceptions.OutOfMemoryError,
+                            ray.exceptions.TaskCancelledError) as exc:
+                        tagged = ("failed", f"{u.label()}: its Ray worker was lost "
+                                  f"{self.retries + 1} times ({type(exc).__name__}); "
+                                  "rerun to retry it")
+                    except ray.exceptions.RayTaskError as exc:
+                        raise exc.as_instanceof_cause() from None  # a harness bug
+                    yield outcome(u, tagged)
+            for u in it:
+                yield Outcome(u, skipped=True)
+        finally:
+            for ref in inflight:
+                ray.cancel(ref, force=True)
+
+    def close(self) -> None:
+        if self._owns and self._ray.is_initialized():
+            self._ray.shutdown()
+        self._owns = False

@@ -1,0 +1,142 @@
+"""Search cells: (method, benchmark, dataset, seed index, budget). The harness owns each
+cell's RNG stream, budget and oracle, and reads the reported test metric of the incumbent
+itself; the method sees the search metric only. A cell takes milliseconds to seconds, so its
+resume point is its start.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from harness.api import SearchStrategy
+from harness.core.budget import Budget, Oracle
+from harness.core.cell import Resources, RunEnv
+from harness.core.cellbase import _get_bench, _now, provenance, selected
+from harness.core.errors import BudgetExhausted, MethodError
+from harness.core.seeds import cell_seed_sequence, generator
+from harness.core.timelimit import DEFAULT_CELL_MINUTES, method_code
+
+
+# ---- one cell -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Cell:
+    method: str
+    benchmark: str
+    dataset: str
+    seed: int
+    budget: Budget
+    experiment_seed: int
+    #: wall-clock limit of the cell in minutes (not part of its key; None or 0: none)
+    minutes: float | None = DEFAULT_CELL_MINUTES
+
+    def key(self, method_version: str, data_sha: str) -> tuple:
+        return (self.method, method_version, self.benchmark, data_sha, self.dataset,
+                self.seed, self.budget.key())
+
+    # ---- the cell protocol (harness.core.cell) ----
+    def label(self) -> str:
+        return f"{self.method} on {self.benchmark}/{self.dataset} seed {self.seed}"
+
+    def resources(self) -> Resources:
+        return Resources(threads=1, torch=False, memory_mb=256)
+
+    def resume_point(self) -> str:
+        return "its start (a search cell takes seconds)"
+
+    def run(self, env: RunEnv) -> dict[str, Any]:
+        """The cell's result row, in whichever process runs it."""
+        return run_search_cell(env.methods().get(self.method), self,
+                               _get_bench(self.benchmark))
+
+
+def run_search_cell(method_cls: type[SearchStrategy], cell: Cell, bench) -> dict[str, Any]:
+    """Run one search cell and return its result row (the harness's template method)."""
+    if not issubclass(method_cls, SearchStrategy):
+        raise MethodError(f"{cell.method} is not a search strategy")
+    proto = bench.protocol(cell.dataset)
+    times = None
+    if cell.budget.sim_seconds is not None:
+        times = bench.train_time(np.arange(bench.num_archs), proto["search_dataset"])
+    oracle = Oracle(bench, proto["search_dataset"], proto["search_metric"], cell.budget,
+                    times=times)
+    seq = cell_seed_sequence(cell.experiment_seed, cell.method, cell.benchmark, cell.dataset,
+                             cell.seed)
+    rng = generator(seq)
+    method = method_cls()
+    started, t0 = _now(), time.perf_counter()
+    where = f"{cell.method} on {cell.benchmark}/{cell.dataset} seed {cell.seed}"
+    with method_code(cell.minutes, where):  # a bug in the method fails this cell only
+        try:
+            method._search(oracle, rng)
+        except BudgetExhausted:
+            pass
+    wall = time.perf_counter() - t0
+    if not oracle.order:
+        raise MethodError(f"{cell.method} returned without querying any architecture")
+    # the harness, not the method, reads the reported metric of the incumbents
+    order = np.asarray(oracle.order, dtype=np.int64)
+    values = np.asarray([oracle.seen[a] for a in order])
+    filled = np.where(np.isnan(values), -np.inf, values)
+    # incumbent after each query: the first arch reaching the running maximum (ties keep
+    # the earlier arch, so a later equal value never switches the reported test accuracy)
+    running = np.maximum.accumulate(filled)
+    first_pos = np.empty(len(filled), dtype=np.int64)
+    cur = 0
+    for i in range(len(filled)):
+        if filled[i] > filled[cur]:
+            cur = i
+        first_pos[i] = cur
+    incumbents = order[first_pos]
+    report = bench.query(incumbents, proto["report_metric"], proto["report_dataset"])
+    sim = None
+    if times is not None:
+        sim = np.cumsum(np.nan_to_num(times[order])).round(3).tolist()
+    inc = int(incumbents[-1])
+    return {
+        "method": cell.method, "method_version": method_cls.version, "kind": method_cls.kind,
+        "benchmark": cell.benchmark, "data_sha256": bench.content_sha256,
+        "dataset": cell.dataset, "seed": cell.seed, "budget": cell.budget.key(),
+        "search_on": f"{proto['search_dataset']}/{proto['search_metric']}",
+        "report_on": f"{proto['report_dataset']}/{proto['report_metric']}",
+        "note": proto["note"],
+        "incumbent": inc, "search_value": float(running[-1]), "test_value": float(report[-1]),
+        "queries_used": round(oracle.usage.queries, 6),
+        "sim_seconds_used": oracle.usage.sim_seconds,
+        "wall_seconds": wall, "config": method.config(),
+        "result": {"incumbent_id": str(bench.archs[inc]),
+                   "trajectory": {"queries": list(range(1, len(order) + 1)),
+                                  "best_search": [float(x) for x in running],
+                                  "incumbent_test": [float(x) for x in report],
+                                  "sim_seconds": sim},
+                   "low_fidelity_queries": oracle.usage.low_fidelity,
+                   "budget": cell.budget.as_dict()},
+        **provenance(), "started": started, "finished": _now(),
+    }
+
+
+# ---- planning -----------------------------------------------------------------------------
+def plan_cells(profile: dict[str, Any], methods: dict[str, type], *,
+               benchmarks: list[str] | None = None, datasets: list[str] | None = None,
+               seeds: int | None = None, has_times=lambda b, d: False) -> list[Cell]:
+    """Every cell the profile asks for, for the given (already loaded) methods."""
+    cells: list[Cell] = []
+    sec = profile.get("search")
+    if not sec:
+        return cells
+    for bname, ds in selected(sec, benchmarks, datasets):
+        bwt = sec.get("budget_with_times") or {}
+        bspec = bwt.get(f"{bname}/{ds}", bwt.get(ds))
+        budget = Budget(**bspec) if bspec and has_times(bname, ds) else Budget(
+            **sec["budget"])
+        for name, cls in methods.items():
+            if not issubclass(cls, SearchStrategy):
+                continue
+            if cls.benchmarks is not None and bname not in cls.benchmarks:
+                continue
+            for s in range(seeds if seeds is not None else sec["seeds"]):
+                cells.append(Cell(name, bname, ds, s, budget, profile["experiment_seed"]))
+    return cells

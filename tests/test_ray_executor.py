@@ -1,0 +1,211 @@
+"""The Ray executor against the local one: same rows, faults injected by killing Ray worker
+processes (test-owned, by PID) and the driver. Marked ``ray`` (a few minutes): the default
+test run skips them; ``.ci/run`` runs them in its own step (``tox -e ray``)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from harness.core.cell import Paused, Resources
+from harness.core.errors import MethodError
+from harness.core.timelimit import time_limit
+from tests.helpers import REPO, run_cli
+
+pytestmark = [pytest.mark.ray, pytest.mark.slow]
+if not os.environ.get("CI"):
+    pytest.importorskip("ray")
+
+
+# ---- the executor on toy units ------------------------------------------------------------
+@dataclass(frozen=True)
+class Toy:
+    what: str
+
+    def label(self) -> str:
+        return f"toy {self.what}"
+
+    def resources(self) -> Resources:
+        return Resources(threads=1, torch=False, memory_mb=64)
+
+    def resume_point(self) -> str:
+        return "its start"
+
+    def run(self, env):
+        if self.what == "fails":
+            raise MethodError("toy failed on purpose")
+        if self.what == "pauses":
+            raise Paused(2, 5)
+        if self.what == "hangs":  # the cell time limit works inside a Ray worker too
+            with time_limit(1 / 60, "toy hangs"):
+                while True:
+                    time.sleep(0.01)
+        if self.what == "bug":
+            raise ValueError("a bug, not a cell failure")
+        return os.getpid()
+
+
+@pytest.fixture(scope="module")
+def ray_local():
+    import ray
+    import ray.cloudpickle
+
+    ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])  # toys reach workers
+    from harness.run.ray_executor import RayExecutor
+
+    ex = RayExecutor(jobs=2)
+    yield ex
+    ex.close()
+
+
+def test_outcomes_cross_the_cluster_as_data(ray_local):
+    from harness.core.cell import RunEnv
+
+    outs = {o.unit.what: o for o in ray_local.map(
+        [Toy("ok"), Toy("fails"), Toy("pauses"), Toy("hangs"), Toy("ok2")], RunEnv())}
+    assert isinstance(outs["ok"].value, int) and outs["ok"].value != os.getpid()
+    assert outs["fails"].error == "toy failed on purpose" and outs["fails"].value is None
+    assert outs["pauses"].paused == (2, 5)
+    assert "toy hangs exceeded its time limit" in outs["hangs"].error
+    assert ray_local.slots == 2
+    with pytest.raises(ValueError, match="a bug"):
+        list(ray_local.map([Toy("bug")], RunEnv()))
+
+
+def test_stop_rule_leaves_the_rest_unstarted(ray_local):
+    from harness.core.cell import RunEnv
+
+    outs = list(ray_local.map([Toy("ok"), Toy("ok"), Toy("ok"), Toy("ok")], RunEnv(),
+                              stop=lambda i: i >= 1))
+    assert [o.skipped for o in outs].count(True) == 3
+    assert sum(o.value is not None for o in outs) == 1
+
+
+# ---- the smoke profile, both ways -----------------------------------------------------------
+def _run(store: Path, *extra: str, check: bool = True, **kw):
+    return run_cli("run", "--all", "--profile", "smoke", "--store", str(store), "--quiet",
+                   *extra, check=check, timeout=900, **kw)
+
+
+def _export(store: Path) -> list[dict]:
+    proc = run_cli("export", "--store", str(store), "--format", "json", "--drop-volatile",
+                   check=True)
+    return json.loads(proc.stdout)
+
+
+def _integrity(store: Path) -> tuple[int, int]:
+    """(rows, distinct cell keys) of a store."""
+    from harness.core.store import KEY
+
+    con = sqlite3.connect(str(store))
+    n = con.execute("SELECT COUNT(*) FROM results").fetchone()[0]
+    d = con.execute(f"SELECT COUNT(*) FROM (SELECT DISTINCT {', '.join(KEY)} FROM results)"
+                    ).fetchone()[0]
+    con.close()
+    return n, d
+
+
+@pytest.fixture(scope="module")
+def local_export(tmp_path_factory, nb201):
+    store = tmp_path_factory.mktemp("local") / "local.sqlite"
+    _run(store)
+    return _export(store)
+
+
+def test_smoke_profile_gives_the_same_export_on_ray(local_export, tmp_path):
+    store = tmp_path / "ray.sqlite"
+    _run(store, "--executor", "ray", "--jobs", "2")
+    got = _export(store)
+    assert {r["kind"] for r in got} == {"search", "proxy", "proxy-published", "oneshot"}
+    assert len(got) == len(local_export) > 100
+    assert got == local_export
+
+
+def _harness_workers() -> dict[int, str]:
+    """PIDs of Ray worker processes running a harness task now."""
+    out = subprocess.run(["ps", "-eo", "pid=,args="], capture_output=True, text=True).stdout
+    found = {}
+    for line in out.splitlines():
+        pid, _, args = line.strip().partition(" ")
+        if args.startswith("ray::harness_") and not args.startswith("ray::harness_Cell"):
+            found[int(pid)] = args.split()[0]
+    return found
+
+
+class Killer(threading.Thread):
+    """Kills (SIGKILL) a worker seen running a proxy chunk or a one-shot cell in two polls in
+    a row, i.e. mid-cell, until ``limit`` kills; one kill per ``gap`` seconds at most."""
+
+    def __init__(self, limit: int, gap: float = 0.6):
+        super().__init__(daemon=True)
+        self.limit, self.gap, self.killed, self.done = limit, gap, [], threading.Event()
+
+    def run(self) -> None:
+        seen: dict[int, str] = {}
+        while not self.done.is_set() and len(self.killed) < self.limit:
+            now = _harness_workers()
+            mid = [p for p, t in now.items() if seen.get(p) == t]
+            if mid:
+                try:
+                    os.kill(mid[0], signal.SIGKILL)
+                    self.killed.append(now[mid[0]])
+                except ProcessLookupError:
+                    pass
+                time.sleep(self.gap)
+                seen = {}
+                continue
+            seen = now
+            time.sleep(0.15)
+
+
+def test_killed_workers_lose_and_duplicate_no_row(local_export, tmp_path):
+    store = tmp_path / "faults.sqlite"
+    killer = Killer(limit=12)
+    killer.start()
+    try:
+        proc = _run(store, "--executor", "ray", "--jobs", "2", "--retries", "30", check=False)
+    finally:
+        killer.done.set()
+        killer.join()
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    print(f"killed {len(killer.killed)} workers mid-cell: {killer.killed}")
+    assert len(killer.killed) >= 10, killer.killed
+    rows, distinct = _integrity(store)
+    assert rows == distinct == len(local_export)  # none lost, none duplicated
+    assert _export(store) == local_export  # and every retried cell's row is the same
+
+
+def test_killed_driver_resumes_on_rerun(local_export, tmp_path):
+    store = tmp_path / "driver.sqlite"
+    args = [sys.executable, "-m", "harness", "run", "--all", "--profile", "smoke", "--store",
+            str(store), "--quiet", "--executor", "ray", "--jobs", "2"]
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    drv = subprocess.Popen(args, cwd=str(REPO), env=env, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, start_new_session=True)
+    ckpts = store.with_suffix(".checkpoints")
+    try:  # kill it once one-shot cells are checkpointing (search and proxy rows stored)
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < 600 and drv.poll() is None:
+            if ckpts.exists() and any(ckpts.glob("*.pt")):
+                break
+            time.sleep(0.2)
+        assert drv.poll() is None, "the run ended before it could be killed"
+    finally:
+        os.killpg(drv.pid, signal.SIGKILL)  # the driver and the Ray instance it started
+        drv.wait()
+    before, _ = _integrity(store)
+    assert 0 < before < len(local_export)
+    _run(store, "--executor", "ray", "--jobs", "2")
+    rows, distinct = _integrity(store)
+    assert rows == distinct == len(local_export)
+    assert _export(store) == local_export
