@@ -47,3 +47,23 @@ def test_negative_proxy_time_box_is_one_line(nb201, harness_home, data_root, tmp
                    env={"NAS_HARNESS_HOME": str(harness_home),
                         "NAS_HARNESS_DATA": str(data_root)})
     assert_one_line_error(proc, "--proxy-minutes -2", "0 (no limit)")
+
+
+def test_executor_flags_are_checked(tmp_path, nb201, harness_home, data_root):
+    env = {"NAS_HARNESS_HOME": str(harness_home), "NAS_HARNESS_DATA": str(data_root)}
+    store = str(tmp_path / "s.sqlite")
+    base = ("run", "random", "--profile", "smoke", "--store", store, "--quiet")
+    assert_one_line_error(run_cli(*base, "--address", "10.0.0.1:6379", env=env),
+                          "--address is for --executor ray")
+    assert_one_line_error(run_cli(*base, "--executor", "ray", "--retries", "-2", env=env),
+                          "--retries -2")
+    assert_one_line_error(run_cli(*base, "--executor", "dask", env=env), "invalid choice")
+    # Ray missing: a stand-in 'ray' package that cannot be imported
+    fake = tmp_path / "noray" / "ray"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text("raise ImportError('No module named ray')\n")
+    from tests.helpers import REPO
+
+    proc = run_cli(*base, "--executor", "ray",
+                   env={**env, "PYTHONPATH": f"{fake.parent}:{REPO}"})
+    assert_one_line_error(proc, "needs Ray", "pip install 'nas-harness[ray]'")

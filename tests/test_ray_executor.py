@@ -93,8 +93,10 @@ def test_stop_rule_leaves_the_rest_unstarted(ray_local):
 
 # ---- the smoke profile, both ways -----------------------------------------------------------
 def _run(store: Path, *extra: str, check: bool = True, **kw):
+    """The smoke profile into ``store`` (its leaderboard beside it, never into the repo)."""
     return run_cli("run", "--all", "--profile", "smoke", "--store", str(store), "--quiet",
-                   *extra, check=check, timeout=900, **kw)
+                   "--out", str(store.with_suffix(".lb")), *extra, check=check, timeout=900,
+                   **kw)
 
 
 def _export(store: Path) -> list[dict]:
@@ -144,21 +146,24 @@ def _harness_workers() -> dict[int, str]:
 
 class Killer(threading.Thread):
     """Kills (SIGKILL) a worker seen running a proxy chunk or a one-shot cell in two polls in
-    a row, i.e. mid-cell, until ``limit`` kills; one kill per ``gap`` seconds at most."""
+    a row, i.e. mid-cell, up to ``quota[task]`` kills per task name; one kill per ``gap``
+    seconds at most."""
 
-    def __init__(self, limit: int, gap: float = 0.6):
+    def __init__(self, quota: dict[str, int], gap: float = 0.6):
         super().__init__(daemon=True)
-        self.limit, self.gap, self.killed, self.done = limit, gap, [], threading.Event()
+        self.quota, self.gap, self.killed, self.done = dict(quota), gap, [], threading.Event()
 
     def run(self) -> None:
         seen: dict[int, str] = {}
-        while not self.done.is_set() and len(self.killed) < self.limit:
-            now = _harness_workers()
+        while not self.done.is_set() and any(self.quota.values()):
+            now = {p: t for p, t in _harness_workers().items()
+                   if self.quota.get(t.removeprefix("ray::harness_"))}
             mid = [p for p, t in now.items() if seen.get(p) == t]
             if mid:
                 try:
                     os.kill(mid[0], signal.SIGKILL)
                     self.killed.append(now[mid[0]])
+                    self.quota[now[mid[0]].removeprefix("ray::harness_")] -= 1
                 except ProcessLookupError:
                     pass
                 time.sleep(self.gap)
@@ -170,7 +175,7 @@ class Killer(threading.Thread):
 
 def test_killed_workers_lose_and_duplicate_no_row(local_export, tmp_path):
     store = tmp_path / "faults.sqlite"
-    killer = Killer(limit=12)
+    killer = Killer({"ProxyChunk": 6, "OneShotCell": 6})
     killer.start()
     try:
         proc = _run(store, "--executor", "ray", "--jobs", "2", "--retries", "30", check=False)
@@ -180,6 +185,7 @@ def test_killed_workers_lose_and_duplicate_no_row(local_export, tmp_path):
     assert proc.returncode == 0, proc.stderr[-2000:]
     print(f"killed {len(killer.killed)} workers mid-cell: {killer.killed}")
     assert len(killer.killed) >= 10, killer.killed
+    assert {"ray::harness_ProxyChunk", "ray::harness_OneShotCell"} <= set(killer.killed)
     rows, distinct = _integrity(store)
     assert rows == distinct == len(local_export)  # none lost, none duplicated
     assert _export(store) == local_export  # and every retried cell's row is the same
@@ -188,7 +194,8 @@ def test_killed_workers_lose_and_duplicate_no_row(local_export, tmp_path):
 def test_killed_driver_resumes_on_rerun(local_export, tmp_path):
     store = tmp_path / "driver.sqlite"
     args = [sys.executable, "-m", "harness", "run", "--all", "--profile", "smoke", "--store",
-            str(store), "--quiet", "--executor", "ray", "--jobs", "2"]
+            str(store), "--quiet", "--out", str(tmp_path / "lb"), "--executor", "ray",
+            "--jobs", "2"]
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     drv = subprocess.Popen(args, cwd=str(REPO), env=env, stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL, start_new_session=True)

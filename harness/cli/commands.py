@@ -90,7 +90,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     cells = plan_cells(profile, methods, benchmarks=args.benchmark,
                               datasets=args.dataset, seeds=args.seeds, has_times=has_times)
-    device = check_device(args.device)
+    remote = args.executor == "ray"
+    device = check_device(args.device, elsewhere=remote)  # a Ray cluster: checked below
     cells += plan_proxy_cells(profile, methods, benchmarks=args.benchmark,
                               datasets=args.dataset, device=device, warn=_warn)
     cells += plan_oneshot_cells(profile, methods, benchmarks=args.benchmark,
@@ -128,6 +129,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         executor = runner.make_executor(args.executor, jobs=args.jobs or 1,
                                         address=args.address, retries=args.retries)
     try:
+        if remote and device.startswith("cuda") and executor.gpus < 1:
+            raise ConfigError(f"--device {device}: the Ray cluster has no GPU; start its "
+                              "nodes with 'ray start ... --num-gpus N' or use --device cpu")
         summary = runner.execute(cells, store, reg, jobs=args.jobs or 1,
                                  progress=not args.quiet, proxy_minutes=minutes or None,
                                  oneshot_minutes=one_min or None,
@@ -175,14 +179,15 @@ def _print_sweep(summary, minutes: float | None) -> None:
               "--proxy-minutes 0 to finish in one go.")
 
 
-def check_device(name: str) -> str:
-    if name.startswith("cuda"):
+def check_device(name: str, elsewhere: bool = False) -> str:
+    """``name`` if this machine (or, ``elsewhere``, a cluster checked later) can use it."""
+    if name.startswith("cuda") and not elsewhere:
         import torch
 
         if not torch.cuda.is_available():
             raise ConfigError(f"--device {name}: no CUDA device is available here; use "
                               "--device cpu")
-    elif name != "cpu":
+    elif name != "cpu" and not name.startswith("cuda"):
         raise ConfigError(f"--device {name}: choose cpu or cuda[:N]")
     return name
 

@@ -41,7 +41,7 @@ def cmd_estimate(args: argparse.Namespace) -> int:
     cells += plan_proxy_cells(profile, methods, benchmarks=args.benchmark, device=device,
                               warn=_warn)
     cells += plan_oneshot_cells(profile, methods, benchmarks=args.benchmark, device=device,
-                                warn=_warn)
+                                warn=_warn, require_images=False)  # timed on one dataset
     if not cells:
         raise ConfigError("nothing to estimate: no cell matches the filters in this profile")
     lines = estimate(cells, reg, archs=args.archs, steps=args.steps,

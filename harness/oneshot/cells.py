@@ -147,8 +147,8 @@ def config_from_profile(sec: dict, where: str) -> OneShotConfig:
 
 
 def plan_oneshot_cells(profile: dict, methods: dict[str, type], *, benchmarks=None,
-                       datasets=None, seeds=None, device: str = "cpu", warn=None
-                       ) -> list[OneShotCell]:
+                       datasets=None, seeds=None, device: str = "cpu", warn=None,
+                       require_images: bool = True) -> list[OneShotCell]:
     """One-shot cells of a profile: every one-shot method x (benchmark, dataset) x seed;
     datasets without images here are reported once through ``warn`` and skipped."""
     from adapters.nb201_search_data import unavailable
@@ -162,7 +162,7 @@ def plan_oneshot_cells(profile: dict, methods: dict[str, type], *, benchmarks=No
     order = list(sec.get("order", []))
     cells = []
     for bname, ds in selected(sec, benchmarks, datasets):
-        why = unavailable(ds)
+        why = unavailable(ds) if require_images else None
         ours = {n: c for n, c in methods.items() if issubclass(c, OneShotMethod)
                 and (c.benchmarks is None or bname in c.benchmarks)}
         if why:

@@ -87,6 +87,8 @@ def _proxy_lines(cells: list, registry, archs: int) -> list[Line]:
 def _oneshot_lines(cells: list, registry, steps: int) -> list[Line]:
     """Supernet steps of each method on the first dataset it runs on (its step time on the
     others differs by their image size and classes: stated in the notes)."""
+    from adapters.nb201_search_data import unavailable
+    from harness.core.errors import ConfigError
     from harness.core.seeds import generator, torch_generator
     from harness.oneshot.runner import prepare, step_batches
 
@@ -95,7 +97,10 @@ def _oneshot_lines(cells: list, registry, steps: int) -> list[Line]:
         by_method.setdefault(c.method, []).append(c)
     out = []
     for m, cs in by_method.items():
-        c = cs[0]
+        c = next((x for x in cs if not unavailable(x.dataset)), None)
+        if c is None:
+            raise ConfigError(f"cannot time {m}: none of its datasets has images in the data "
+                              f"root ({unavailable(cs[0].dataset)})")
         method, ctx, pools, hook = prepare(registry.get(m), c)
         ctx.epoch, ctx.step = 0, 0  # as the first epoch of a run (see oneshot.runner)
         ctx.rng = generator(c.stream("method", 0))
@@ -121,7 +126,8 @@ def _oneshot_lines(cells: list, registry, steps: int) -> list[Line]:
         datasets = sorted({x.dataset for x in cs})
         notes = [f"{ctx.steps_per_epoch} steps/epoch x {c.epochs} epochs"]
         if len(datasets) > 1:
-            notes.append(f"step time of {c.dataset} used for {', '.join(datasets)}")
+            notes.append(f"step time and steps/epoch of {c.dataset} used for "
+                         f"{', '.join(datasets)}")
         out.append(Line("oneshot", f"{m} ({c.cfg.label} configuration)", len(cs),
                         f"median of {steps} supernet steps", per, total, notes))
     return out

@@ -83,8 +83,10 @@ class RayExecutor(Executor):
                                   "head with 'ray start --head' and pass --address "
                                   "HOST:6379") from None
             self._owns = True
-        cpus = int(ray.cluster_resources().get("CPU", 1))
-        self.slots = max(1, cpus)
+        res = ray.cluster_resources()
+        self.slots = max(1, int(res.get("CPU", 1)))
+        #: GPUs in the cluster (a GPU cell waits for one; none: --device cuda is refused)
+        self.gpus = float(res.get("GPU", 0))
         self._remote = ray.remote(_task)
 
     def _submit(self, u: Any, env: RunEnv):
