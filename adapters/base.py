@@ -13,6 +13,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from harness.core.errors import InvalidArchError, unknown
+from harness.core.guard import check_read
 from harness.data.h5layout import H5Benchmark
 
 
@@ -102,6 +103,7 @@ class Benchmark:
 
     def _column(self, dataset: str, metric: str, epoch: int | None, seed: int | None
                 ) -> np.ndarray:
+        check_read(dataset, metric)  # a method's code may read its search metric only
         key = (dataset, metric, epoch, seed)
         col = self._matrix.get(key)
         if col is not None:

@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from harness.core.budget import Oracle
+from harness.core.view import SearchView
 
 
 class Method(ABC):  # noqa: B024 - metadata base; each kind adds its hook
@@ -38,13 +38,16 @@ class SearchStrategy(Method):
     """A black-box search strategy over a tabular benchmark.
 
     Implement :meth:`_search`: query the oracle until it raises BudgetExhausted (or return
-    early). The harness turns the oracle's history into the incumbent and trajectories.
+    early). The harness turns the oracle's history into the incumbent and trajectories. The
+    oracle is a :class:`~harness.core.view.SearchView`: the search space and the search
+    metric only; reading any other metric while searching, passing a non-integer arch id or
+    tampering with the oracle fails the cell.
     """
 
     kind = "search"
 
     @abstractmethod
-    def _search(self, oracle: Oracle, rng: np.random.Generator) -> None:
+    def _search(self, oracle: SearchView, rng: np.random.Generator) -> None:
         """Spend the oracle's budget; draw every random number from ``rng``."""
 
 

@@ -143,7 +143,7 @@ class _KeepsStateOutsideCtx(_darts()):
 
 
 @pytest.mark.parametrize("cls, needle", [
-    (_PeeksAtTable, "read the benchmark table inside _derive"),
+    (_PeeksAtTable, "_derive on nb201/cifar10 seed 0 read cifar10/test_acc while searching"),
     (_GlobalRng, "not deterministic"),
     (_KeepsStateOutsideCtx, "resumed from its epoch-1 checkpoint differs"),
 ])

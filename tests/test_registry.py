@@ -116,4 +116,4 @@ def test_conformance_of_the_installed_plugin(plugin_site, nb201, monkeypatch):
     from harness.testing import check_method
 
     cls = Registry([Entry("g", "harness_example_plugin:GreedyMutation", "x")]).get("g")
-    assert len(check_method(cls, nb201)) == 4
+    assert len(check_method(cls, nb201)) == 7

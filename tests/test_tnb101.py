@@ -93,7 +93,7 @@ def test_search_uses_simulated_seconds(tnb):
 
 @pytest.mark.parametrize("name", ["random", "rea", "reinforce", "local-search"])
 def test_search_strategies_conform_on_macro(name, tnb):
-    assert len(check_method(default_registry().get(name), tnb["macro"], "jigsaw")) == 4
+    assert len(check_method(default_registry().get(name), tnb["macro"], "jigsaw")) == 7
 
 
 def _write_tnb_pth(path):

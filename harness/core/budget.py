@@ -19,6 +19,18 @@ import numpy as np
 from harness.core.errors import BudgetExhausted, ConfigError, MethodError
 
 
+def arch_id(arch: Any, num_archs: int) -> int:
+    """``arch`` as an index, if it is an integer in range (MethodError otherwise)."""
+    if isinstance(arch, (bool, np.bool_)) or not isinstance(arch, (int, np.integer)):
+        raise MethodError(f"arch ids are integers in 0..{num_archs - 1}; the method passed "
+                          f"{arch!r} ({type(arch).__name__})")
+    a = int(arch)
+    if not 0 <= a < num_archs:
+        raise MethodError(f"method queried arch {a}, outside 0..{num_archs - 1}")
+    return a
+
+
+
 @dataclass(frozen=True)
 class Budget:
     """A search budget: new-arch queries and/or simulated training seconds."""
@@ -86,10 +98,10 @@ class Oracle:
         return self.bench.sample(rng, n)
 
     def mutate(self, arch: int, rng: np.random.Generator) -> int:
-        return int(self.bench.mutate(int(arch), rng))
+        return int(self.bench.mutate(arch_id(arch, self.num_archs), rng))
 
     def neighbours(self, arch: int) -> np.ndarray:
-        return self.bench.neighbours(int(arch))
+        return self.bench.neighbours(arch_id(arch, self.num_archs))
 
     def encode(self, archs) -> np.ndarray:
         return self.bench.encode(np.asarray(archs, dtype=np.int64))
@@ -143,11 +155,9 @@ class Oracle:
         if self.usage.requests > 1_000_000:
             raise MethodError("method made over 10^6 oracle calls without spending its budget "
                               "(it re-queries seen archs in a loop)")
-        arch = int(arch)
+        arch = arch_id(arch, self.num_archs)
         if arch in self.seen:
             return self.seen[arch]
-        if not 0 <= arch < self.num_archs:
-            raise MethodError(f"method queried arch {arch}, outside 0..{self.num_archs - 1}")
         if self.exhausted():
             raise BudgetExhausted("budget spent")
         value = float(self._col[arch])
@@ -187,7 +197,7 @@ class Oracle:
 
             raise unknown(f"fidelity of {self.bench.name}", fidelity, costs)
         self.usage.requests += 1
-        arch = int(arch)
+        arch = arch_id(arch, self.num_archs)
         key = (arch, fidelity)
         if key in self.seen_low:
             return self.seen_low[key]
@@ -207,5 +217,5 @@ class Oracle:
     def query_many(self, archs) -> np.ndarray:
         out = []
         for a in np.atleast_1d(archs):
-            out.append(self.query(int(a)))
+            out.append(self.query(a))
         return np.asarray(out)

@@ -21,7 +21,7 @@ from harness.core.errors import HarnessError, MethodError
 DEFAULT_CELL_MINUTES = 10.0
 
 
-class CellTimeout(HarnessError):
+class CellTimeout(MethodError):
     """A cell ran past its wall-clock limit."""
 
 
@@ -55,14 +55,43 @@ def time_limit(minutes: float | None, what: str) -> Iterator[None]:
 
 
 @contextlib.contextmanager
+def _user_interrupts() -> Iterator[list[bool]]:
+    """Tell a Ctrl-C of the user (SIGINT: it must stop the run) from a KeyboardInterrupt that
+    the method's code raised itself (it must fail the cell only)."""
+    seen = [False]
+    if threading.current_thread() is not threading.main_thread():
+        yield seen
+        return
+
+    def on_sigint(_sig, _frame):
+        seen[0] = True
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        yield seen
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@contextlib.contextmanager
 def method_code(minutes: float | None, where: str) -> Iterator[None]:
     """A method's own code (a search, a one-shot hook) run by the harness: under the cell's
-    time limit, and any exception but the harness's own becomes a one-line
-    :class:`~harness.core.errors.MethodError` naming ``where``, so the cell fails alone."""
-    with time_limit(minutes, where):
+    time limit, and any exception but the harness's own -- ``SystemExit`` and a
+    ``KeyboardInterrupt`` the code raised itself included -- becomes a one-line
+    :class:`~harness.core.errors.MethodError` naming ``where``, so the cell fails alone and
+    the run goes on. A Ctrl-C of the user still stops the run."""
+    with time_limit(minutes, where), _user_interrupts() as user:
         try:
             yield
         except HarnessError:
             raise
+        except KeyboardInterrupt:
+            if user[0]:
+                raise
+            raise MethodError(f"{where} raised KeyboardInterrupt itself") from None
+        except SystemExit as exc:
+            raise MethodError(f"{where} called sys.exit({exc.code!r}); a method must return "
+                              "or raise, never end the process") from None
         except Exception as exc:
             raise MethodError(f"{where} raised {type(exc).__name__}: {exc}") from None

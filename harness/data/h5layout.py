@@ -273,6 +273,10 @@ class H5Benchmark:
     # ---- arrays ---------------------------------------------------------------------------
     def array(self, *path: str) -> np.ndarray:
         """Read (and cache) the array at ``/path``."""
+        if len(path) == 2 and path[0] != "archs":  # /<dataset>/<metric>: a result column
+            from harness.core.guard import check_read
+
+            check_read(path[0], path[1])
         arr = self._cache.get(path)
         if arr is None:
             node = self._f["/".join(path)]

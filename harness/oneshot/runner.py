@@ -20,6 +20,7 @@ from harness.api import OneShotMethod
 from harness.core.cell import Paused, RunEnv
 from harness.core.cellbase import _get_bench, _now, provenance
 from harness.core.errors import MethodError
+from harness.core.guard import search_metric_only
 from harness.core.seeds import generator, torch_generator
 from harness.core.timelimit import method_code
 from harness.oneshot.context import (
@@ -274,8 +275,11 @@ def _hooks(method, cell: OneShotCell):
 
     def call(name: str, *args):
         where = f"{cell.method}.{name} on {cell.benchmark}/{cell.dataset} seed {cell.seed}"
-        with method_code(cell.minutes, where):
-            return getattr(method, name)(*args)
+        with method_code(cell.minutes, where), search_metric_only(None, None, where) as bad:
+            out = getattr(method, name)(*args)
+        if bad:  # a read the hook caught and swallowed still fails the cell
+            raise MethodError(bad[0])
+        return out
 
     return call
 

@@ -17,8 +17,10 @@ from harness.core.budget import Budget, Oracle
 from harness.core.cell import Resources, RunEnv
 from harness.core.cellbase import _get_bench, _now, provenance, selected
 from harness.core.errors import BudgetExhausted, MethodError
+from harness.core.guard import search_metric_only
 from harness.core.seeds import cell_seed_sequence, generator
 from harness.core.timelimit import DEFAULT_CELL_MINUTES, method_code
+from harness.core.view import SearchView, audit
 
 
 # ---- one cell -----------------------------------------------------------------------------
@@ -66,17 +68,23 @@ def run_search_cell(method_cls: type[SearchStrategy], cell: Cell, bench) -> dict
     seq = cell_seed_sequence(cell.experiment_seed, cell.method, cell.benchmark, cell.dataset,
                              cell.seed)
     rng = generator(seq)
-    method = method_cls()
     started, t0 = _now(), time.perf_counter()
     where = f"{cell.method} on {cell.benchmark}/{cell.dataset} seed {cell.seed}"
-    with method_code(cell.minutes, where):  # a bug in the method fails this cell only
+    # the method's code: its failures fail this cell only; it sees a SearchView (no way to
+    # the table, the usage or the budget) and the table answers the search metric only
+    with method_code(cell.minutes, where), search_metric_only(
+            proto["search_dataset"], proto["search_metric"], where) as violations:
+        method = method_cls()
         try:
-            method._search(oracle, rng)
+            method._search(SearchView(oracle), rng)
         except BudgetExhausted:
             pass
     wall = time.perf_counter() - t0
+    if violations:  # caught and swallowed by the method: the cell still fails
+        raise MethodError(violations[0])
     if not oracle.order:
         raise MethodError(f"{cell.method} returned without querying any architecture")
+    audit(oracle, cell.budget, oracle._col, where)
     # the harness, not the method, reads the reported metric of the incumbents
     order = np.asarray(oracle.order, dtype=np.int64)
     values = np.asarray([oracle.seen[a] for a in order])

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from harness.api import SearchStrategy
-from harness.core.budget import Oracle
+from harness.api import SearchStrategy, SearchView
 
 
 class LocalSearch(SearchStrategy):
@@ -18,7 +17,7 @@ class LocalSearch(SearchStrategy):
 
     version = "1"
 
-    def _search(self, oracle: Oracle, rng: np.random.Generator) -> None:
+    def _search(self, oracle: SearchView, rng: np.random.Generator) -> None:
         while True:
             current = int(rng.integers(oracle.num_archs))
             value = oracle.query(current)

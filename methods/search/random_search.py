@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from harness.api import SearchStrategy
-from harness.core.budget import Oracle
+from harness.api import SearchStrategy, SearchView
 
 
 class RandomSearch(SearchStrategy):
@@ -13,6 +12,6 @@ class RandomSearch(SearchStrategy):
 
     version = "1"
 
-    def _search(self, oracle: Oracle, rng: np.random.Generator) -> None:
+    def _search(self, oracle: SearchView, rng: np.random.Generator) -> None:
         for arch in rng.permutation(oracle.num_archs):
             oracle.query(int(arch))

@@ -6,8 +6,7 @@ from collections import deque
 
 import numpy as np
 
-from harness.api import SearchStrategy
-from harness.core.budget import Oracle
+from harness.api import SearchStrategy, SearchView
 
 
 class RegularizedEvolution(SearchStrategy):
@@ -24,7 +23,7 @@ class RegularizedEvolution(SearchStrategy):
         self.population = population
         self.tournament = tournament
 
-    def _search(self, oracle: Oracle, rng: np.random.Generator) -> None:
+    def _search(self, oracle: SearchView, rng: np.random.Generator) -> None:
         pop: deque[tuple[int, float]] = deque()
         for arch in rng.permutation(oracle.num_archs)[: self.population]:
             pop.append((int(arch), oracle.query(int(arch))))

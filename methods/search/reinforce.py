@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from harness.api import SearchStrategy
-from harness.core.budget import Oracle
+from harness.api import SearchStrategy, SearchView
 from harness.core.errors import MethodError
 
 
@@ -27,7 +26,7 @@ class Reinforce(SearchStrategy):
         self.lr = lr
         self.momentum = momentum
 
-    def _search(self, oracle: Oracle, rng: np.random.Generator) -> None:
+    def _search(self, oracle: SearchView, rng: np.random.Generator) -> None:
         sizes = np.array(oracle.choice_sizes)
         E, K = len(sizes), int(sizes.max())
         valid = np.arange(K)[None, :] < sizes[:, None]
