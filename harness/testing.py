@@ -61,11 +61,10 @@ def check_method(cls: type, bench: Any, dataset: str | None = None, queries: int
 # ---- one-shot methods -------------------------------------------------------------------------
 def _comparable(row: dict) -> dict:
     """A one-shot row without what differs between identical runs (timings, dates)."""
-    res = dict(row["result"])
-    res["log"] = [{k: v for k, v in e.items() if k != "seconds"} for e in res["log"]]
-    for k in ("search_seconds", "derive_seconds", "seconds_per_epoch", "gpu_hours"):
-        res.pop(k, None)
-    return {"incumbent": row["incumbent"], "test_value": row["test_value"], "result": res}
+    from harness.core.store import without_volatile
+
+    return {"incumbent": row["incumbent"], "test_value": row["test_value"],
+            "result": without_volatile(row)["result"]}
 
 
 def check_oneshot(cls: type, bench: Any, dataset: str = "cifar10", workdir: Any = None,

@@ -111,6 +111,35 @@ def test_a_hanging_proxy_fails_its_cells_only(nb201, tmp_path, monkeypatch):
     assert summary.sweep.failed_proxies and len(summary.sweep.failed_proxies) == 1
 
 
+class Raiser(Proxy):
+    def _score(self, ctx):
+        raise ValueError("bad reshape")
+
+
+class Exiter(Proxy):
+    needs_model = False
+
+    def _score(self, ctx):
+        raise SystemExit(1)
+
+
+def test_a_raising_or_exiting_proxy_fails_its_cells_only(nb201, tmp_path, monkeypatch):
+    from harness.proxies.cells import ProxyCell
+
+    monkeypatch.setitem(cellbase._WORKER_BENCH, "nb201", nb201)
+    reg = _Reg({"raiser": Raiser, "exiter": Exiter})
+    cells = [ProxyCell(n, "nb201", "cifar10", 0, 4, 8, "cpu", 7)
+             for n in ("raiser", "exiter", "params")]
+    store = open_store(tmp_path / "p.sqlite")
+    summary = runner.execute(cells, store, reg, progress=False)
+    assert [r["method"] for r in store.rows()] == ["params"]
+    failed = "\n".join(sorted(summary.failed))
+    assert "exiter/nb201/cifar10/seed 0: proxy exiter on nb201/cifar10 arch" in failed
+    assert "called sys.exit(1)" in failed
+    assert "proxy raiser on nb201/cifar10 arch" in failed
+    assert "raised ValueError: bad reshape" in failed
+
+
 def _darts():
     return default_registry().get("darts-v1")
 

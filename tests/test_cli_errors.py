@@ -67,3 +67,32 @@ def test_executor_flags_are_checked(tmp_path, nb201, harness_home, data_root):
     proc = run_cli(*base, "--executor", "ray",
                    env={**env, "PYTHONPATH": f"{fake.parent}:{REPO}"})
     assert_one_line_error(proc, "needs Ray", "pip install 'nas-harness[ray]'")
+
+
+@pytest.mark.parametrize("args, needle", [
+    (("--jobs", "0"), "--jobs 0: give worker processes from 1 to 1024"),
+    (("--jobs", "-3"), "--jobs -3: give worker processes"),
+    (("--seeds", "-1"), "--seeds -1: give seeds per method and dataset from 1 to 100000"),
+    (("--seeds", "1000000000000"), "--seeds 1000000000000: give seeds"),
+    (("--proxy-minutes", "nan"), "--proxy-minutes nan: give minutes from 0 (no limit)"),
+    (("--cell-minutes", "inf"), "--cell-minutes inf: give minutes"),
+    (("--oneshot-minutes", "-0.5"), "--oneshot-minutes -0.5: give minutes"),
+    (("--retries", "1000"), "--retries 1000: give retries"),
+    (("--store", ""), "--store '': give the path of a results file"),
+])
+def test_numeric_and_path_arguments_are_bounded(args, needle, tmp_path):
+    proc = run_cli("run", "random", "--profile", "smoke", *args,
+                   *(() if "--store" in args else ("--store", str(tmp_path / "s.sqlite"))))
+    assert_one_line_error(proc, needle)
+    assert not (tmp_path / "s.sqlite").exists()  # refused before any work
+
+
+def test_output_paths_are_checked_before_any_cell_runs(tmp_path):
+    afile = tmp_path / "lb"
+    afile.write_text("not a folder")
+    proc = run_cli("run", "random", "--profile", "smoke", "--store",
+                   str(tmp_path / "s.sqlite"), "--out", str(afile))
+    assert_one_line_error(proc, f"--out {afile}: is a file, not a folder")
+    assert not (tmp_path / "s.sqlite").exists()
+    proc = run_cli("run", "random", "--profile", "smoke", "--store", str(tmp_path))
+    assert_one_line_error(proc, f"--store {tmp_path}: is a folder")

@@ -174,3 +174,43 @@ def test_jobs_pool_gives_the_same_rows(tmp_path, cli_env, nb201):
                 str(store), "--quiet", "--jobs", jobs, "--out", str(tmp_path / "lb"),
                 env=cli_env, check=True)
     assert _export(a, cli_env) == _export(b, cli_env)
+
+
+def test_non_finite_numbers_are_flagged_nulls_in_store_and_export(tmp_path):
+    """JSON has no NaN/inf: the store and the JSON export hold nulls listed under
+    "_nonfinite" (strict parsers accept them), and reading the store restores the values."""
+    import json
+    import math
+    import sqlite3
+
+    from harness.core.store import KEY, open_store
+
+    def strict(text):
+        def no_constant(name):
+            raise ValueError(f"bare {name} token")
+
+        return json.loads(text, parse_constant=no_constant)
+
+    store = open_store(tmp_path / "s.sqlite")
+    row = {k: "x" for k in KEY} | {"seed": 0, "search_value": float("nan"),
+                                   "result": {"ranks": {"score": [0.5, float("nan"),
+                                                                  float("-inf")]},
+                                              "a/b": float("inf"), "ok": 1.0}}
+    assert store.insert(row)
+    raw = sqlite3.connect(str(tmp_path / "s.sqlite")).execute(
+        "SELECT result FROM results").fetchone()[0]
+    stored = strict(raw)
+    assert stored["ranks"]["score"] == [0.5, None, None] and stored["a/b"] is None
+    assert stored["_nonfinite"] == {"/ranks/score/1": "nan", "/ranks/score/2": "-inf",
+                                    "/a~1b": "inf"}
+    back = store.rows()[0]
+    assert math.isnan(back["result"]["ranks"]["score"][1])
+    assert back["result"]["ranks"]["score"][2] == -math.inf and back["result"]["a/b"] == math.inf
+    assert "_nonfinite" not in back["result"] and math.isnan(back["search_value"])
+    store.close()
+    out = run_cli("export", "--store", str(tmp_path / "s.sqlite"), "--format", "json",
+                  check=True).stdout
+    (exported,) = strict(out)
+    assert exported["search_value"] is None
+    assert exported["_nonfinite"]["/search_value"] == "nan"
+    assert exported["_nonfinite"]["/result/ranks/score/1"] == "nan"

@@ -56,6 +56,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     if not args.all and not args.methods:
         raise ConfigError("name methods to run (see 'python -m harness list') or pass --all")
+    from harness.cli.checks import check_run_args
+
+    check_run_args(args)  # every bound and output path, before any work
     profile = load_profile(args.profile)
     reg = default_registry()
     if args.all:
@@ -98,16 +101,11 @@ def cmd_run(args: argparse.Namespace) -> int:
                                 datasets=args.dataset, seeds=args.seeds, device=device,
                                 warn=_warn)
     if args.cell_minutes is not None:  # search cells, and each proxy on each arch
-        if args.cell_minutes < 0:
-            raise ConfigError(f"--cell-minutes {args.cell_minutes:g}: give 0 (no limit) or a "
-                              "positive number of minutes")
         cells = [dataclasses.replace(c, minutes=args.cell_minutes or None)
                  if "minutes" in {f.name for f in dataclasses.fields(c)} else c
                  for c in cells]
     minutes = args.proxy_minutes if args.proxy_minutes is not None else (
         profile.get("proxies") or {}).get("minutes")
-    if minutes is not None and minutes < 0:
-        raise ConfigError(f"--proxy-minutes {minutes}: give 0 (no limit) or a positive number")
     if not cells:
         raise ConfigError("nothing to run: no cell matches the methods/benchmark/dataset "
                           "filters in this profile")
@@ -115,15 +113,8 @@ def cmd_run(args: argparse.Namespace) -> int:
           f"({len(methods)} methods) -> store {store.path}", file=sys.stderr)
     one_min = args.oneshot_minutes if args.oneshot_minutes is not None else (
         profile.get("oneshot") or {}).get("minutes")
-    if one_min is not None and one_min < 0:
-        raise ConfigError(f"--oneshot-minutes {one_min}: give 0 (no limit) or a positive "
-                          "number")
-    if args.jobs is not None and args.jobs < 1:
-        raise ConfigError(f"--jobs {args.jobs}: give a positive number of processes")
     from harness.run.executors import default_proxy_jobs
 
-    if args.retries is not None and args.retries < 0:
-        raise ConfigError(f"--retries {args.retries}: give 0 or a positive number")
     executor = None  # local: the engine picks this process or a pool per phase
     if args.executor != "local" or args.address:
         executor = runner.make_executor(args.executor, jobs=args.jobs or 1,
@@ -210,7 +201,7 @@ def _print_summary(res: dict) -> None:
 
 # ---- export / leaderboard -----------------------------------------------------------------
 def cmd_export(args: argparse.Namespace) -> int:
-    from harness.core.store import COLUMNS, VOLATILE, open_store, without_volatile
+    from harness.core.store import COLUMNS, VOLATILE, json_safe, open_store, without_volatile
 
     path = Path(args.store)
     if not path.exists():
@@ -222,14 +213,16 @@ def cmd_export(args: argparse.Namespace) -> int:
     out = open(args.output, "w", newline="") if args.output else sys.stdout
     try:
         if args.format == "json":
-            json.dump([{c: r[c] for c in cols} for r in rows], out, indent=1, sort_keys=True)
+            # strict JSON: NaN/inf become null, listed per row under "_nonfinite"
+            json.dump([json_safe({c: r[c] for c in cols}) for r in rows], out, indent=1,
+                      sort_keys=True, allow_nan=False)
             out.write("\n")
         else:
             w = csv.writer(out)
             w.writerow(cols)
             for r in rows:
-                w.writerow([json.dumps(r[c], sort_keys=True) if isinstance(r[c], (dict, list))
-                            else r[c] for c in cols])
+                w.writerow([json.dumps(json_safe(r[c]), sort_keys=True, allow_nan=False)
+                            if isinstance(r[c], dict) else r[c] for c in cols])
     finally:
         if args.output:
             out.close()

@@ -9,6 +9,7 @@ never duplicate a cell. Re-running skips cells already stored: ``run --all`` res
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
@@ -34,6 +35,52 @@ VOLATILE = ("wall_seconds", "host", "started", "finished", "git_commit", "device
 #: keys inside the JSON columns that are measured times (differ between identical runs)
 VOLATILE_FIELDS = frozenset({"seconds", "search_seconds", "derive_seconds",
                              "seconds_per_epoch", "median_seconds", "gpu_hours"})
+
+
+#: key of the JSON objects that lists where non-finite numbers were (JSON has no NaN/inf)
+NONFINITE = "_nonfinite"
+
+
+def _esc(k: Any) -> str:
+    return str(k).replace("~", "~0").replace("/", "~1")
+
+
+def _safe(v: Any, path: str, flags: dict[str, str]) -> Any:
+    if isinstance(v, float) and not math.isfinite(v):
+        flags[path] = repr(v)  # 'nan', 'inf' or '-inf'
+        return None
+    if isinstance(v, dict):
+        return {k: _safe(x, f"{path}/{_esc(k)}", flags) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_safe(x, f"{path}/{i}", flags) for i, x in enumerate(v)]
+    return v
+
+
+def json_safe(obj: dict[str, Any]) -> dict[str, Any]:
+    """``obj`` with every NaN/inf at any depth replaced by null and listed, by JSON-pointer
+    path, under :data:`NONFINITE` (strict JSON: no bare ``NaN`` tokens)."""
+    flags: dict[str, str] = {}
+    out = _safe(obj, "", flags)
+    if flags:
+        out[NONFINITE] = flags
+    return out
+
+
+def json_restore(obj: Any) -> Any:
+    """The inverse of :func:`json_safe`: the listed nulls become NaN/inf again."""
+    if not isinstance(obj, dict) or NONFINITE not in obj:
+        return obj
+    for path, kind in obj.pop(NONFINITE).items():
+        parts = [p.replace("~1", "/").replace("~0", "~") for p in path.split("/")[1:]]
+        node = obj
+        for p in parts[:-1]:
+            node = node[int(p)] if isinstance(node, list) else node[p]
+        last = parts[-1]
+        if isinstance(node, list):
+            node[int(last)] = float(kind)
+        else:
+            node[last] = float(kind)
+    return obj
 
 
 def _strip_times(v: Any) -> Any:
@@ -76,8 +123,9 @@ class ResultStore:
         vals = []
         for c in COLUMNS:
             v = row.get(c)
-            if isinstance(v, (dict, list)):
-                v = json.dumps(v, sort_keys=True, separators=(",", ":"))
+            if isinstance(v, (dict, list)):  # strict JSON: NaN/inf as flagged nulls
+                v = json.dumps(json_safe(v) if isinstance(v, dict) else v, sort_keys=True,
+                               separators=(",", ":"), allow_nan=False)
             elif v is not None and c not in ("seed",) and not isinstance(v, str):
                 v = repr(v) if isinstance(v, float) else str(v)
             vals.append(v)
@@ -95,7 +143,7 @@ class ResultStore:
             d = dict(zip(COLUMNS, r, strict=True))
             for c in ("config", "result"):
                 if d[c]:
-                    d[c] = json.loads(d[c])
+                    d[c] = json_restore(json.loads(d[c]))
             for c in ("search_value", "test_value", "sim_seconds_used", "wall_seconds"):
                 if d[c] is not None:
                     d[c] = float(d[c])

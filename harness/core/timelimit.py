@@ -75,16 +75,18 @@ def _user_interrupts() -> Iterator[list[bool]]:
 
 
 @contextlib.contextmanager
-def method_code(minutes: float | None, where: str) -> Iterator[None]:
+def method_code(minutes: float | None, where: str,
+                passthrough: tuple[type[BaseException], ...] = ()) -> Iterator[None]:
     """A method's own code (a search, a one-shot hook) run by the harness: under the cell's
     time limit, and any exception but the harness's own -- ``SystemExit`` and a
     ``KeyboardInterrupt`` the code raised itself included -- becomes a one-line
     :class:`~harness.core.errors.MethodError` naming ``where``, so the cell fails alone and
-    the run goes on. A Ctrl-C of the user still stops the run."""
+    the run goes on. A Ctrl-C of the user still stops the run. Exceptions of the types in
+    ``passthrough`` (e.g. numerical failures a proxy records as NaN) propagate unchanged."""
     with time_limit(minutes, where), _user_interrupts() as user:
         try:
             yield
-        except HarnessError:
+        except (HarnessError, *passthrough):
             raise
         except KeyboardInterrupt:
             if user[0]:

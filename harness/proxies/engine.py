@@ -23,7 +23,7 @@ import copy
 import time
 from collections.abc import Sequence
 
-from harness.core.timelimit import CellTimeout
+from harness.core.errors import MethodError
 from harness.proxies.passes import run_pass
 from harness.proxies.scoring import NUMERICAL, ArchScorer, build_network, safely, sync
 
@@ -36,7 +36,7 @@ def score_arch(scorers: Sequence[ArchScorer], arch: int) -> dict[str, tuple[floa
     out: dict[str, tuple[float, float]] = {}
     for s in [s for s in todo if not s.cls.needs_model or (
             s.cls.undefined_on_disconnected and not s.connected(a))]:
-        with contextlib.suppress(CellTimeout):  # s.failed says why
+        with contextlib.suppress(MethodError):  # s.failed says why
             out[s.key["proxy"]] = s.score(a)  # table lookups (params, flops); -inf (undefined)
     todo = [s for s in todo if s.key["proxy"] not in out and s.failed is None]
     if not todo:
@@ -50,10 +50,12 @@ def score_arch(scorers: Sequence[ArchScorer], arch: int) -> dict[str, tuple[floa
 
     def timed(s: ArchScorer, fn, extra: float = 0.0) -> None:
         t = time.perf_counter()
+        if s.failed:
+            return
         try:
             with s.limit(a):
                 v = safely(fn)
-        except CellTimeout:
+        except MethodError:
             return  # s.failed says why; the sweep gives up on this proxy
         sync(s.device)
         out[s.key["proxy"]] = s.record(a, v, time.perf_counter() - t + share + extra)
@@ -70,11 +72,17 @@ def score_arch(scorers: Sequence[ArchScorer], arch: int) -> dict[str, tuple[floa
         graph = any(m.cls.pass_needs_graph for m in members)
         ctxs = [s.context(a, model) for s in members]
         t = time.perf_counter()
-        observed = [m.proxy._observe(c) for m, c in zip(members, ctxs, strict=True)]
+        observed = []
+        for m, c in zip(members, ctxs, strict=True):
+            with contextlib.suppress(MethodError):  # m.failed says why
+                with m.limit(a):
+                    observed.append(m.proxy._observe(c))
+                continue
+            observed.append(None)
         try:
             with members[0].limit(a):
                 outcome, ok = run_pass(name, ctxs[0], create_graph=graph), True
-        except CellTimeout:
+        except MethodError:
             for m in members:  # the shared pass itself hung: every member gives up
                 m.failed = members[0].failed
             continue

@@ -21,9 +21,9 @@ from typing import Any
 
 import numpy as np
 
-from harness.core.errors import ConfigError
+from harness.core.errors import ConfigError, MethodError
 from harness.core.seeds import cell_seed_sequence, generator
-from harness.core.timelimit import DEFAULT_CELL_MINUTES, CellTimeout, time_limit
+from harness.core.timelimit import DEFAULT_CELL_MINUTES, method_code
 
 SCORE_SCHEMA = """
 CREATE TABLE IF NOT EXISTS proxy_scores (
@@ -279,18 +279,20 @@ class ArchScorer:
         return self.record(a, s, time.perf_counter() - t0)
 
     def limit(self, arch: int):
-        """The time limit of one call of this proxy on ``arch``; running past it raises
-        :class:`~harness.core.timelimit.CellTimeout` and marks the proxy failed."""
+        """One call of this proxy's code on ``arch``: under its time limit, and anything it
+        raises but a numerical failure (recorded as NaN by :func:`safely`) -- running past
+        the limit, a bug, ``sys.exit`` -- raises :class:`~harness.core.errors.MethodError`
+        and gives the proxy up (:attr:`failed` says why); the other proxies go on."""
         return _limit(self, int(arch))
 
 
 @contextlib.contextmanager
 def _limit(scorer: ArchScorer, arch: int):
+    where = f"proxy {scorer.key['proxy']} on {scorer.bench.name}/{scorer.dataset} arch {arch}"
     try:
-        with time_limit(scorer.minutes, f"proxy {scorer.key['proxy']} on "
-                        f"{scorer.bench.name}/{scorer.dataset} arch {arch}"):
+        with method_code(scorer.minutes, where, passthrough=NUMERICAL):
             yield
-    except CellTimeout as exc:
+    except MethodError as exc:
         scorer.failed = str(exc)
         raise
 
