@@ -102,3 +102,77 @@ def test_schema_version_is_checked(tmp_path):
 def test_missing_file(tmp_path):
     proc = run_cli("data", "verify", "nb201", "--file", str(tmp_path / "nope.h5"))
     assert_one_line_error(proc, "not found", "data convert")
+
+
+# ---- integrity on read ------------------------------------------------------------------------
+def test_a_flipped_array_is_caught_on_first_read(tmp_path):
+    p = tmp_path / "b.h5"
+    _write(p)
+    _flip_byte_in_array(p)  # /d/cost/params (uncompressed): bytes edited, checksum kept
+    h = H5Benchmark(p)  # the content digest still matches: the recorded checksums agree
+    assert h.array("d", "valid_acc").shape == (400, 2, 3)  # untouched arrays read fine
+    with pytest.raises(ChecksumError, match=r"array /d/cost/params does not match its "
+                                            r"recorded sha256 .* convert again"):
+        h.array("d", "cost", "params")
+    h.close()
+
+
+def test_a_re_signed_edit_is_caught_at_open_and_a_full_re_sign_changes_the_key(tmp_path):
+    from harness.data.h5layout import _content_digest, sha256_array
+
+    p = tmp_path / "b.h5"
+    _write(p)
+    before = H5Benchmark(p)
+    key_before = before.attrs["content_sha256"]
+    before.close()
+    with h5py.File(p, "r+") as f:  # edit an array and re-sign it, not the content digest
+        ds = f["d/cost/params"]
+        new = ds[...] + 1
+        ds[...] = new
+        ds.attrs["sha256"] = sha256_array(new)
+    with pytest.raises(ChecksumError, match="content digest .* does not match the recorded"):
+        H5Benchmark(p)
+    with h5py.File(p, "r+") as f:  # ... and the content digest too: then it is other data
+        f.attrs["content_sha256"] = _content_digest(f)
+    h = H5Benchmark(p)
+    assert h.attrs["content_sha256"] != key_before  # rows are keyed by what was verified
+    assert np.array_equal(h.array("d", "cost", "params"), np.arange(400) + 1)
+    h.close()
+    with h5py.File(p, "r+") as f:  # an array deleted
+        del f["d/cost/params"]
+    with pytest.raises(ChecksumError, match="content digest"):
+        H5Benchmark(p)
+
+
+@pytest.mark.parametrize("content", ["", "{not json", '{"sha256": 5}', "[]"])
+def test_sidecar_problems_are_one_line(tmp_path, content):
+    p = tmp_path / "b.h5"
+    _write(p)
+    (tmp_path / "b.h5.sha256").write_text(content)
+    with pytest.raises(ChecksumError, match="sidecar b.h5.sha256 is empty or malformed"):
+        verify_file(p)
+
+
+def test_verify_checks_the_benchmark_name(tmp_path):
+    p = tmp_path / "b.h5"
+    _write(p)  # holds "nb201"
+    with pytest.raises(ChecksumError, match="holds benchmark 'nb201', not 'tnb101-micro'"):
+        verify_file(p, "tnb101-micro")
+    assert verify_file(p, "nb201")["arrays_checked"] == 6
+
+
+def test_a_killed_conversion_leaves_nothing_behind(tmp_path):
+    p = tmp_path / "b.h5"
+    stale = tmp_path / "b.h5.999999999.tmp"  # a pid that cannot be alive
+    stale.write_bytes(b"half-written")
+    _write(p)
+    assert not stale.exists() and sorted(x.name for x in tmp_path.iterdir()) == [
+        "b.h5", "b.h5.sha256"]
+
+    bad = {("d", "valid_acc"): MetricArray(np.zeros((3, 1, 1)), seeds=[1], epochs=[1])}
+    with pytest.raises(ValueError, match="3 rows, expected 400"):
+        write_benchmark(tmp_path / "c.h5", benchmark="nb201",
+                        arch_ids=np.array([f"a{i}" for i in range(400)], dtype=object),
+                        encoding=np.zeros((400, 6), int), iso_class=np.arange(400),
+                        metrics=bad, costs={}, sources=[], converter_version="t", cite="t")
+    assert not list(tmp_path.glob("c.h5*"))

@@ -140,7 +140,7 @@ def cmd_data_convert(args: argparse.Namespace) -> int:
         digest = sp.convert_official(src, out, _progress)
     from harness.data.h5layout import verify_file
 
-    verify_file(out)
+    verify_file(out, args.name)
     print(f"converted {args.name} -> {out} (sha256 {digest})")
     return 0
 
@@ -149,8 +149,9 @@ def cmd_data_verify(args: argparse.Namespace) -> int:
     import adapters
     from harness.data.h5layout import verify_file
 
+    adapters.spec(args.name)  # an unknown name: one line with suggestions
     path = Path(args.file) if args.file else adapters.cache_path(args.name)
-    res = verify_file(path)
+    res = verify_file(path, args.name)
     print(f"ok: {res['path']} sha256 {res['sha256']} ({res['bytes']} bytes, "
           f"{res['arrays_checked']} arrays checked)")
     return 0

@@ -140,8 +140,41 @@ def write_benchmark(
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_tmps(path)
     n = len(arch_ids)
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    try:
+        _write(tmp, benchmark, arch_ids, encoding, iso_class, metrics, costs, sources,
+               converter_version, cite, extra, dataset_attrs, n)
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # a failed conversion leaves nothing behind
+        raise
+    os.replace(tmp, path)
+    digest = sha256_file(path)
+    sidecar(path).write_text(json.dumps({"sha256": digest, "bytes": path.stat().st_size}) + "\n")
+    return digest
+
+
+def remove_stale_tmps(path: Path) -> None:
+    """Delete ``<file>.<pid>.tmp`` left by a conversion whose process was killed."""
+    for tmp in path.parent.glob(f"{path.name}.*.tmp"):
+        pid = tmp.name[len(path.name) + 1:-len(".tmp")]
+        if pid.isdigit() and not _alive(int(pid)):
+            tmp.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _write(tmp: Path, benchmark, arch_ids, encoding, iso_class, metrics, costs, sources,
+           converter_version, cite, extra, dataset_attrs, n: int) -> None:
     with h5py.File(tmp, "w") as f:
         f.attrs["schema_version"] = SCHEMA_VERSION
         f.attrs["benchmark"] = benchmark
@@ -175,10 +208,6 @@ def write_benchmark(
             for k, v in attrs.items():
                 grp.attrs[k] = json.dumps(v) if isinstance(v, (dict, list)) else v
         f.attrs["content_sha256"] = _content_digest(f)
-    os.replace(tmp, path)
-    digest = sha256_file(path)
-    sidecar(path).write_text(json.dumps({"sha256": digest, "bytes": path.stat().st_size}) + "\n")
-    return digest
 
 
 def _content_digest(f: h5py.File) -> str:
@@ -218,6 +247,26 @@ class H5Benchmark:
             )
         self._cache: dict[tuple[str, ...], np.ndarray] = {}
         self._meta: dict[str, Any] = {}
+        self._check_content_digest()
+
+    def _check_content_digest(self) -> None:
+        """The file's content digest (which keys every result row) recomputed from the
+        arrays' recorded checksums: an array added, removed or re-signed is caught at open;
+        each array's bytes are checked against its checksum when first read (:meth:`array`)."""
+        try:
+            got = _content_digest(self._f)
+            want = str(self._f.attrs["content_sha256"])
+        except (KeyError, OSError) as exc:
+            self._f.close()
+            raise ChecksumError(f"{self.path}: checksums missing or unreadable ({_short(exc)});"
+                                " the file is damaged: delete it and convert again ('python "
+                                "-m harness data convert')") from None
+        if got != want:
+            self._f.close()
+            raise ChecksumError(f"{self.path}: content digest {got[:12]}... does not match the "
+                                f"recorded {want[:12]}... (arrays added, removed or edited); "
+                                "delete it and convert again ('python -m harness data "
+                                "convert')")
 
     # ---- metadata -------------------------------------------------------------------------
     @property
@@ -279,8 +328,17 @@ class H5Benchmark:
             check_read(path[0], path[1])
         arr = self._cache.get(path)
         if arr is None:
-            node = self._f["/".join(path)]
-            arr = node.asstr()[...] if h5py.check_string_dtype(node.dtype) else node[...]
+            name = "/".join(path)
+            try:
+                node = self._f[name]
+                arr = node.asstr()[...] if h5py.check_string_dtype(node.dtype) else node[...]
+            except (KeyError, OSError) as exc:
+                raise ChecksumError(f"{self.path}: array /{name} unreadable ({_short(exc)}); the "
+                                    "file is damaged: delete it and convert again") from None
+            if sha256_array(arr) != node.attrs.get("sha256"):  # verified on first read
+                raise ChecksumError(f"{self.path}: array /{name} does not match its recorded "
+                                    "sha256 (file corrupted or edited); delete it and convert "
+                                    "again ('python -m harness data convert')")
             self._cache[path] = arr
         return arr
 
@@ -294,8 +352,10 @@ class H5Benchmark:
         return out
 
 
-def verify_file(path: str | os.PathLike) -> dict[str, Any]:
-    """Check a converted file: whole-file sha256 against its sidecar, then every array's.
+def verify_file(path: str | os.PathLike, benchmark: str | None = None) -> dict[str, Any]:
+    """Check a converted file: whole-file sha256 against its sidecar, the content digest
+    recomputed from the arrays, every array's bytes, and (given ``benchmark``) that the file
+    holds that benchmark.
 
     Returns a summary dict; raises a :class:`DataError` subclass on the first problem.
     """
@@ -307,7 +367,13 @@ def verify_file(path: str | os.PathLike) -> dict[str, Any]:
     if not side.exists():
         raise ChecksumError(f"{path}: no checksum sidecar {side.name}; the file was not written "
                             "by 'data convert' or the sidecar was removed: convert again")
-    want = json.loads(side.read_text())
+    try:
+        want = json.loads(side.read_text())
+        want = {"sha256": str(want["sha256"]), "bytes": int(want["bytes"])}
+    except (ValueError, KeyError, TypeError, OSError):
+        raise ChecksumError(f"{path}: checksum sidecar {side.name} is empty or malformed; "
+                            "delete both files and convert again ('python -m harness data "
+                            "convert')") from None
     size = path.stat().st_size
     if size != want["bytes"]:
         raise ChecksumError(f"{path}: {size} bytes, expected {want['bytes']} (truncated or "
@@ -317,8 +383,12 @@ def verify_file(path: str | os.PathLike) -> dict[str, Any]:
         raise ChecksumError(f"{path}: sha256 {got[:12]}... does not match the recorded "
                             f"{want['sha256'][:12]}... (file corrupted); delete it and run "
                             "'python -m harness data convert'")
-    bench = H5Benchmark(path)
+    bench = H5Benchmark(path)  # recomputes the content digest
     try:
+        held = str(bench._f.attrs.get("benchmark", "?"))
+        if benchmark is not None and held != benchmark:
+            raise ChecksumError(f"{path}: holds benchmark '{held}', not '{benchmark}'; pass the "
+                                f"{benchmark} file, or run 'data verify {held}'")
         n = 0
         for name, ds in bench.walk_arrays():
             data = ds.asstr()[...] if h5py.check_string_dtype(ds.dtype) else ds[...]
