@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from harness.core.budget import Budget
+from harness.core.errors import ConfigError
 from harness.core.registry import default_registry
 from harness.core.seeds import cell_seed_sequence, generator
 from harness.core.store import ResultStore
@@ -84,7 +85,7 @@ def test_plan_and_profile_errors(tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text('{"experiment_seed": 1, "search": {"seeds": 0}}')
     proc = run_cli("run", "--all", "--profile", str(bad))
-    assert_one_line_error(proc, "search.seeds", "positive integer")
+    assert_one_line_error(proc, "search.seeds", "whole number from 1 to 100000")
     bad.write_text("{not json")
     assert_one_line_error(run_cli("run", "--all", "--profile", str(bad)), "not valid JSON")
 
@@ -214,3 +215,53 @@ def test_non_finite_numbers_are_flagged_nulls_in_store_and_export(tmp_path):
     assert exported["search_value"] is None
     assert exported["_nonfinite"]["/search_value"] == "nan"
     assert exported["_nonfinite"]["/result/ranks/score/1"] == "nan"
+
+
+BASE = {"experiment_seed": 1, "search": {"seeds": 1, "budget": {"queries": 10},
+                                         "benchmarks": {"nb201": ["cifar10"]}}}
+
+
+def _with(path: str, value):
+    """BASE with the value at a dotted path replaced (``None`` deletes nothing: sets null)."""
+    import copy
+
+    prof = copy.deepcopy(BASE)
+    node, keys = prof, path.split(".")
+    for k in keys[:-1]:
+        node = node.setdefault(k, {})
+    node[keys[-1]] = value
+    return prof
+
+
+@pytest.mark.parametrize("path, value, needle", [
+    ("searhc", {}, "unknown key(s) ['searhc'] in the profile (did you mean 'search'?)"),
+    ("search.budgte", {}, "unknown key(s) ['budgte'] in 'search' (did you mean 'budget'?)"),
+    ("proxies.arch", 5, "unknown key(s) ['arch'] in 'proxies'"),
+    ("experiment_seed", True, "'experiment_seed' must be a non-negative integer"),
+    ("experiment_seed", 1.5, "'experiment_seed' must be a non-negative integer"),
+    ("search.seeds", True, "'search.seeds' must be a whole number"),
+    ("search.seeds", 10**12, "'search.seeds' must be a whole number from 1 to 100000"),
+    ("search.budget", {"queries": 5.7}, "'search.budget.queries' must be a whole number"),
+    ("search.budget", {"queries": True}, "'search.budget.queries' must be a whole number"),
+    ("search.budget", {"querys": 5}, "'search.budget' has unknown key(s) ['querys']"),
+    ("search.budget", {"sim_seconds": 1e400}, "'search.budget.sim_seconds' must be"),
+    ("search.budget", {}, "'search.budget' must be an object"),
+    ("search.budget_with_times", {"cifar10": {"queries": 0}},
+     "'search.budget_with_times.cifar10.queries' must be a whole number"),
+    ("name", "/etc/passwd", "'name' must be 1-64 letters"),
+    ("name", "../up", "'name' must be 1-64 letters"),
+    ("proxies.minutes", float("nan"), "'proxies.minutes' must be a number of minutes"),
+])
+def test_profiles_are_validated_by_type_range_and_key(tmp_path, path, value, needle):
+    import json as _json
+
+    p = tmp_path / "p.json"
+    prof = _with(path, value)
+    if path.startswith("proxies"):
+        prof["proxies"].update(archs=8, benchmarks={"nb201": ["cifar10"]})
+    p.write_text(_json.dumps(prof))
+    with pytest.raises(ConfigError) as err:
+        load_profile(str(p))
+    assert needle in str(err.value), str(err.value)
+    assert str(p) in str(err.value)  # the file is named
+    assert_one_line_error(run_cli("run", "--all", "--profile", str(p)), needle)

@@ -41,10 +41,15 @@ class Budget:
     def __post_init__(self) -> None:
         if self.queries is None and self.sim_seconds is None:
             raise ConfigError("a budget needs 'queries' or 'sim_seconds'")
-        for name in ("queries", "sim_seconds"):
-            v = getattr(self, name)
-            if v is not None and not (isinstance(v, (int, float)) and v > 0):
-                raise ConfigError(f"budget {name} must be a positive number, got {v!r}")
+        q = self.queries
+        if q is not None and (isinstance(q, bool) or not isinstance(q, (int, np.integer))
+                              or q < 1):
+            raise ConfigError(f"budget queries must be a whole number >= 1, got {q!r} (the "
+                              "results key records it exactly)")
+        s = self.sim_seconds
+        if s is not None and (isinstance(s, bool) or not isinstance(s, (int, float))
+                              or not math.isfinite(s) or s <= 0):
+            raise ConfigError(f"budget sim_seconds must be a positive finite number, got {s!r}")
 
     def key(self) -> str:
         """Stable text used in the results key."""

@@ -1,9 +1,11 @@
-"""Profiles: the JSON files that size a run (``harness/profiles/*.json`` or any path),
+"""Profiles: the JSON files that size a run (``harness/run/profiles/*.json`` or any path),
 loaded and validated so a malformed one is refused in one line naming the key."""
 
 from __future__ import annotations
 
 import json
+import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -39,14 +41,71 @@ def load_profile(name_or_path: str) -> dict[str, Any]:
     return prof
 
 
+#: the keys a profile may have, per section (anything else is a typo: refused, named)
+KEYS = {
+    "": {"name", "description", "experiment_seed", "search", "proxies", "oneshot"},
+    "search": {"seeds", "budget", "budget_with_times", "benchmarks"},
+    "proxies": {"archs", "seeds", "batch_size", "published", "benchmarks", "published_only",
+                "minutes"},
+    "oneshot": {"seeds", "benchmarks", "configuration", "hyperparameters", "ranking",
+                "minutes", "order"},
+}
+#: the most seeds a profile may ask for per method and dataset
+MAX_SEEDS = 100_000
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _budget(spec: Any, key: str, bad) -> Budget:
+    """A budget object of a profile, every key and value checked (named by ``key``)."""
+    if not isinstance(spec, dict) or not spec:
+        raise bad(f"'{key}' must be an object like {{\"queries\": 100}}")
+    unknown_keys = set(spec) - {"queries", "sim_seconds"}
+    if unknown_keys:
+        raise bad(f"'{key}' has unknown key(s) {sorted(unknown_keys)}; a budget has "
+                  "'queries' and/or 'sim_seconds'")
+    q = spec.get("queries")
+    if q is not None and not (_is_int(q) and 1 <= q <= 10**9):
+        raise bad(f"'{key}.queries' must be a whole number of queries from 1 to 10^9, got {q!r}")
+    s = spec.get("sim_seconds")
+    if s is not None and not (not isinstance(s, bool) and isinstance(s, (int, float))
+                              and math.isfinite(s) and 0 < s <= 1e12):
+        raise bad(f"'{key}.sim_seconds' must be a number of seconds from >0 to 1e12, got {s!r}")
+    return Budget(**spec)
+
+
+def _minutes(v: Any) -> bool:
+    return v is None or (not isinstance(v, bool) and isinstance(v, (int, float))
+                         and math.isfinite(v) and 0 <= v <= 1e6)
+
+
 def _validate_profile(prof: Any, where: str) -> None:
     def bad(msg: str) -> ConfigError:
-        return ConfigError(f"profile {where}: {msg}; see harness/profiles/default.json")
+        return ConfigError(f"profile {where}: {msg}; see harness/run/profiles/default.json")
 
     if not isinstance(prof, dict):
         raise bad("must be a JSON object")
-    if not isinstance(prof.get("experiment_seed"), int):
-        raise bad("'experiment_seed' must be an integer")
+    for sec, allowed in KEYS.items():
+        obj = prof if not sec else prof.get(sec)
+        if isinstance(obj, dict) and set(obj) - allowed:
+            extra = sorted(set(obj) - allowed)
+            from harness.core.errors import did_you_mean
+
+            hint = did_you_mean(extra[0], allowed)
+            raise bad(f"unknown key(s) {extra} in {f'{sec!r}' if sec else 'the profile'}"
+                      f"{hint}; allowed: {sorted(allowed)}")
+    name = prof.get("name")
+    if name is not None and not (isinstance(name, str) and re.fullmatch(r"[\w.-]{1,64}", name)):
+        raise bad("'name' must be 1-64 letters, digits, '.', '_' or '-' (it names the default "
+                  "store file), not a path")
+    if not _is_int(prof.get("experiment_seed")) or prof["experiment_seed"] < 0:
+        raise bad("'experiment_seed' must be a non-negative integer")
+    for sec in ("search", "proxies", "oneshot"):
+        seeds = (prof.get(sec) or {}).get("seeds", 1) if isinstance(prof.get(sec), dict) else 1
+        if not (_is_int(seeds) and 1 <= seeds <= MAX_SEEDS):
+            raise bad(f"'{sec}.seeds' must be a whole number from 1 to {MAX_SEEDS}")
     px = prof.get("proxies")
     if px is not None:
         if not isinstance(px, dict):
@@ -65,8 +124,7 @@ def _validate_profile(prof: Any, where: str) -> None:
                    (bs.values() if isinstance(bs, dict) else [bs])):
             raise bad("'proxies.batch_size' must be an integer >= 2 or map each benchmark "
                       "to one")
-        m = px.get("minutes")
-        if m is not None and (isinstance(m, bool) or not isinstance(m, (int, float)) or m < 0):
+        if not _minutes(px.get("minutes")):
             raise bad("'proxies.minutes' must be a number of minutes >= 0 (0: no time box)")
         for key in ("benchmarks", "published_only"):
             if not isinstance(px.get(key, {}), dict):
@@ -86,8 +144,7 @@ def _validate_profile(prof: Any, where: str) -> None:
         if not isinstance(rk, dict) or not isinstance(rk.get("methods", []), list) or not (
                 isinstance(rk.get("archs", 3), int) and rk.get("archs", 3) >= 3):
             raise bad("'oneshot.ranking' must be {\"methods\": [names], \"archs\": n >= 3}")
-        m = one.get("minutes")
-        if m is not None and (isinstance(m, bool) or not isinstance(m, (int, float)) or m < 0):
+        if not _minutes(one.get("minutes")):
             raise bad("'oneshot.minutes' must be a number of minutes >= 0 (0: no time box)")
         if not isinstance(one.get("order", []), list):
             raise bad("'oneshot.order' must be a list of method names")
@@ -98,9 +155,12 @@ def _validate_profile(prof: Any, where: str) -> None:
             raise bad("'search' must be an object")
         if not isinstance(sec.get("seeds"), int) or sec["seeds"] < 1:
             raise bad("'search.seeds' must be a positive integer")
-        if not isinstance(sec.get("budget"), dict):
-            raise bad("'search.budget' must be an object like {\"queries\": 100}")
-        Budget(**sec["budget"])
+        _budget(sec.get("budget"), "search.budget", bad)
+        bwt = sec.get("budget_with_times") or {}
+        if not isinstance(bwt, dict):
+            raise bad("'search.budget_with_times' must map datasets to budgets")
+        for k, v in bwt.items():
+            _budget(v, f"search.budget_with_times.{k}", bad)
         if not isinstance(sec.get("benchmarks"), dict) or not all(
                 isinstance(v, list) for v in sec["benchmarks"].values()):
             raise bad("'search.benchmarks' must map benchmark names to lists of datasets")
