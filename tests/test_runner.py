@@ -265,3 +265,42 @@ def test_profiles_are_validated_by_type_range_and_key(tmp_path, path, value, nee
     assert needle in str(err.value), str(err.value)
     assert str(p) in str(err.value)  # the file is named
     assert_one_line_error(run_cli("run", "--all", "--profile", str(p)), needle)
+
+
+def test_foreign_and_damaged_stores_are_refused_untouched(tmp_path):
+    import sqlite3
+
+    from harness.core.store import KEY, open_store
+
+    foreign = tmp_path / "app.db"
+    con = sqlite3.connect(str(foreign))
+    con.execute("CREATE TABLE users (id INTEGER, name TEXT)")
+    con.commit()
+    con.close()
+    other = tmp_path / "other.sqlite"
+    con = sqlite3.connect(str(other))
+    con.execute("CREATE TABLE results (a TEXT, b TEXT)")
+    con.commit()
+    con.close()
+    text = tmp_path / "notes.txt"
+    text.write_text("not a database at all " * 100)
+    for path, needle in ((foreign, "another application's database"),
+                         (other, "results table of another schema"),
+                         (text, "is not a results database")):
+        before = path.read_bytes()
+        with pytest.raises(ConfigError, match=needle):
+            open_store(path)
+        assert path.read_bytes() == before  # untouched
+        assert_one_line_error(run_cli("export", "--store", str(path)), needle)
+    # a real store, then damaged in its pages
+    good = tmp_path / "good.sqlite"
+    st = open_store(good)
+    for i in range(300):
+        st.insert({k: f"{k}{i}" for k in KEY} | {"seed": i, "result": {"x": "y" * 200}})
+    st.close()
+    data = bytearray(good.read_bytes())
+    for off in range(4096 * 3, len(data) - 4096, 4096):
+        data[off + 100:off + 140] = b"\xff" * 40
+    good.write_bytes(bytes(data))
+    with pytest.raises(ConfigError, match="damaged|not a results database"):
+        open_store(good)

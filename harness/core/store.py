@@ -105,7 +105,13 @@ class ResultStore:
         if not self.path.parent.exists():
             raise ConfigError(f"store {self.path}: folder {self.path.parent} does not exist; "
                               "create it or choose another --store")
+        if self.path.is_dir():
+            raise ConfigError(f"store {self.path} is a folder; give a file, e.g. "
+                              f"{self.path / 'results.sqlite'}")
+        existed = self.path.exists() and self.path.stat().st_size > 0
         try:
+            if existed:
+                check_store_file(self.path)  # before anything is written to it
             self._con = sqlite3.connect(str(self.path), timeout=60, isolation_level=None)
             self._con.execute("PRAGMA journal_mode=WAL")
             self._con.execute("PRAGMA synchronous=NORMAL")
@@ -160,6 +166,42 @@ class ResultStore:
 
     def close(self) -> None:
         self._con.close()
+
+
+#: tables a harness store may hold (results; the proxy score cache)
+STORE_TABLES = {"results", "proxy_scores"}
+
+
+def check_store_file(path: Path) -> None:
+    """Refuse, untouched, a file that is not a harness store: not SQLite, another
+    application's database, a results table of another schema, or failing SQLite's
+    integrity check."""
+    uri = f"file:{path}?mode=ro"
+    try:
+        con = sqlite3.connect(uri, uri=True, timeout=60)
+        try:
+            tables = {r[0] for r in con.execute(
+                "SELECT name FROM sqlite_master WHERE type='table'")}
+            ok = str(con.execute("PRAGMA quick_check").fetchone()[0])
+            cols = [r[1] for r in con.execute("PRAGMA table_info(results)")]
+        finally:
+            con.close()
+    except sqlite3.DatabaseError as exc:
+        raise ConfigError(f"store {path} is not a results database ({exc}); choose another "
+                          "--store or delete the file") from None
+    if ok != "ok":
+        raise ConfigError(f"store {path} is damaged (SQLite integrity check: {ok[:80]}); "
+                          "restore it from a copy, or export what is readable and start a new "
+                          "--store")
+    foreign = tables - STORE_TABLES
+    if foreign or (tables and "results" not in tables):
+        raise ConfigError(f"store {path} is another application's database (tables "
+                          f"{sorted(tables)[:5]}); it was left untouched: choose another "
+                          "--store")
+    if cols and tuple(cols) != COLUMNS:
+        raise ConfigError(f"store {path} has a results table of another schema ({len(cols)} "
+                          f"columns, this harness writes {len(COLUMNS)}); it was left "
+                          "untouched: choose another --store")
 
 
 def open_store(path: str | Path) -> ResultStore:
