@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import pickle
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from adapters.base import Benchmark
 from harness.core import config
-from harness.core.errors import DataMissingError, unknown
+from harness.core.errors import DataError, DataMissingError, HarnessError, unknown
 from harness.data.h5layout import H5Benchmark, verify_file
 
 Progress = Callable[[str], None]
@@ -158,6 +160,24 @@ def converted_version(path: Path) -> str | None:
         h5.close()
 
 
+@contextlib.contextmanager
+def reading_raw(name: str, src: Path | str, expected: str):
+    """Around a converter: a raw file that is truncated, empty, garbled or not the expected
+    one becomes one line naming the benchmark, the source and the fix, never an internal
+    error (the converter's own one-line errors pass through unchanged)."""
+    try:
+        yield
+    except HarnessError:
+        raise
+    except (ValueError, KeyError, IndexError, StopIteration, EOFError, TypeError,
+            AttributeError, RuntimeError, OSError, zipfile.BadZipFile,
+            pickle.UnpicklingError) as exc:
+        what = str(exc).splitlines()[0][:120] if str(exc) else ""
+        raise DataError(f"{name}: raw data under {src} cannot be read ({type(exc).__name__}"
+                        f"{': ' + what if what else ''}); a file is truncated, empty or not "
+                        f"the expected one: restore {expected} and convert again") from None
+
+
 def ensure_converted(name: str, progress: Progress | None = None, force: bool = False) -> Path:
     """Return the cache file of ``name``, converting it from the data root if needed."""
     sp = spec(name)
@@ -172,8 +192,10 @@ def ensure_converted(name: str, progress: Progress | None = None, force: bool = 
                 f"{name} is not converted yet and {where} lacks its raw files; set "
                 f"NAS_HARNESS_DATA (or --data-root) to the shared data folder, or run "
                 f"'python -m harness data convert {name} --from PATH' with {sp.official_files}")
-        sp.convert_shared(root, out, progress)
-        verify_file(out)  # the first open after conversion checks every checksum
+        with reading_raw(name, root, f"its folders in the shared data ({sp.official_files} "
+                         "for the official release)"):
+            sp.convert_shared(root, out, progress)
+        verify_file(out, name)  # the first open after conversion checks every checksum
     return out
 
 

@@ -134,10 +134,11 @@ def cmd_data_convert(args: argparse.Namespace) -> int:
                           "the raw-data folder) or set NAS_HARNESS_DATA / --data-root")
     if not src.exists():
         raise ConfigError(f"--from {src}: no such file or folder")
-    if src.is_dir() and sp.shared_present(src):
-        digest = sp.convert_shared(src, out, _progress)
-    else:
-        digest = sp.convert_official(src, out, _progress)
+    with adapters.reading_raw(args.name, src, f"the original {sp.official_files}"):
+        if src.is_dir() and sp.shared_present(src):
+            digest = sp.convert_shared(src, out, _progress)
+        else:
+            digest = sp.convert_official(src, out, _progress)
     from harness.data.h5layout import verify_file
 
     verify_file(out, args.name)

@@ -11,6 +11,7 @@ method, so a run resumed from an epoch checkpoint continues exactly as if never 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -136,7 +137,8 @@ def config_from_profile(sec: dict, where: str) -> OneShotConfig:
                               "positive integer" + (" or null" if k in (
                                   "train_images", "valid_images", "epochs") else ""))
     m = raw.get("max_minutes")
-    if m is not None and (isinstance(m, bool) or not isinstance(m, (int, float)) or m <= 0):
+    if m is not None and (isinstance(m, bool) or not isinstance(m, (int, float))
+                          or not math.isfinite(m) or not 0 < m <= 1e6):
         raise ConfigError(f"profile {where}: 'oneshot.configuration.max_minutes' must be a "
                           "positive number of minutes or null")
     hp = sec.get("hyperparameters") or {}
