@@ -167,8 +167,10 @@ def reading_raw(name: str, src: Path | str, expected: str):
     error (the converter's own one-line errors pass through unchanged)."""
     try:
         yield
-    except HarnessError:
-        raise
+    except HarnessError as exc:
+        if str(src) in str(exc):
+            raise
+        raise type(exc)(f"{name} raw data under {src}: {exc}") from None
     except (ValueError, KeyError, IndexError, StopIteration, EOFError, TypeError,
             AttributeError, RuntimeError, OSError, zipfile.BadZipFile,
             pickle.UnpicklingError) as exc:

@@ -168,7 +168,7 @@ def convert_shared(root: Path, out: Path, progress: Callable[[str], None] | None
 
     say("reading the 12-epoch table (restricted unpickler, no pandas)")
     rel = SHARED_FILES["hp12"]
-    mini = safe_pickle.frame_to_columns(safe_pickle.load_path(root / rel))
+    mini = safe_pickle.load_frame(root / rel)
     _check(list(mini["cellstr"]) == arch_str, f"{rel} arch order differs")
     put("cifar10-valid", "valid_acc_hp12", mini["cifar10-val"].astype(float), e12, rel)
     put("cifar10", "test_acc_hp12", mini["cifar10-test"].astype(float), e12, rel)
@@ -179,7 +179,7 @@ def convert_shared(root: Path, out: Path, progress: Callable[[str], None] | None
 
     say("cross-checking the NASWOT authors' table")
     rel = SHARED_FILES["naswot"]
-    nw = safe_pickle.frame_to_columns(safe_pickle.load_path(root / rel))
+    nw = safe_pickle.load_frame(root / rel)
     _check(list(nw["cellstr"]) == arch_str, f"{rel} arch order differs")
     # the NASWOT table comes from the NB201 API (like the splits): cifar10-valid must match
     # exactly; its cifar10 (train+valid) test column is the NB201-API counterpart of NATS.

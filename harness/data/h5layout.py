@@ -76,12 +76,33 @@ def source_entry(path: str | os.PathLike, name: str | None = None,
     PROVENANCE.txt beside it unless ``provenance`` is given). A directory release records
     ``"directory"`` and 0 bytes."""
     path = Path(path)
+    is_file = path.is_file()
+    digest = sha256_file(path) if is_file else "directory"
     if provenance is None:
         prov = path.parent / "PROVENANCE.txt"
-        provenance = prov.read_text()[:4000] if prov.exists() else ""
-    is_file = path.is_file()
-    return {"name": name or path.name, "sha256": sha256_file(path) if is_file else "directory",
+        full = prov.read_text() if prov.exists() else ""
+        want = listed_sha256(full, path.name)
+        if is_file and want and want != digest:
+            raise ChecksumError(f"raw file {path}: sha256 {digest[:12]}... differs from the "
+                                f"{want[:12]}... its PROVENANCE.txt records (changed or "
+                                "damaged); restore the original file and convert again")
+        provenance = full[:4000]
+    return {"name": name or path.name, "sha256": digest,
             "bytes": path.stat().st_size if is_file else 0, "provenance": provenance}
+
+
+def listed_sha256(provenance: str, name: str) -> str | None:
+    """The sha256 a PROVENANCE.txt records for the file called ``name``, if any (entries
+    name a file by a ``file:`` or ``path:`` line, followed by a ``sha256:`` line)."""
+    current = None
+    for line in provenance.splitlines():
+        key, _, value = line.strip().partition(":")
+        value = value.strip()
+        if key in ("file", "path"):
+            current = Path(value.split()[0]).name if value else None
+        elif key == "sha256" and current == name and value:
+            return value.split()[0].lower()
+    return None
 
 
 def sha256_array(a: np.ndarray) -> str:

@@ -157,4 +157,16 @@ def load_path(path: str | Path, encoding: str = "ASCII") -> Any:
         except (OSError, ValueError) as exc:
             raise DataError(f"{path}: not a valid bz2 stream ({exc}); the file is truncated or "
                             "corrupt: download it again") from None
-    return loads(raw, encoding)
+    try:
+        return loads(raw, encoding)
+    except DataError as exc:
+        raise DataError(f"{path}: {exc}") from None
+
+
+def load_frame(path: str | Path) -> dict[str, Any]:
+    """The columns of the pandas DataFrame pickled in ``path`` (errors name the file)."""
+    obj = load_path(path)
+    try:
+        return frame_to_columns(obj)
+    except DataError as exc:
+        raise DataError(f"{path}: {exc}") from None
