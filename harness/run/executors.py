@@ -122,6 +122,48 @@ class InlineExecutor(Executor):
             yield outcome(u, call_unit(u, env, threads_for(u.resources(), 1)))
 
 
+class StreamingExecutor(Executor):
+    """An executor that keeps up to two units per slot in flight and yields each outcome as
+    its unit finishes; subclasses say how to submit, wait for and cancel one unit."""
+
+    def _submit(self, unit: Any, env: RunEnv) -> Any:
+        raise NotImplementedError
+
+    def _wait(self, inflight: dict[Any, Any]) -> list[tuple[Any, tuple[str, Any]]]:
+        """At least one finished handle of ``inflight`` with its tagged result."""
+        raise NotImplementedError
+
+    def _cancel(self, handle: Any) -> None:
+        raise NotImplementedError
+
+    def map(self, units, env, stop=None):
+        env = env.remote()  # callbacks and the registry object stay in the driver
+        inflight: dict[Any, Any] = {}
+        it, i, stopped = iter(units), 0, False
+        try:
+            while True:
+                while not stopped and len(inflight) < 2 * self.slots:
+                    u = next(it, None)
+                    if u is None:
+                        stopped = True
+                        break
+                    if stop is not None and stop(i):
+                        stopped = True
+                        yield Outcome(u, skipped=True)
+                        break
+                    inflight[self._submit(u, env)] = u
+                    i += 1
+                if not inflight:
+                    break
+                for handle, tagged in self._wait(inflight):
+                    yield outcome(inflight.pop(handle), tagged)
+            for u in it:  # after a stop: never started
+                yield Outcome(u, skipped=True)
+        finally:
+            for handle in inflight:
+                self._cancel(handle)
+
+
 def _pool_init(data_root: str | None) -> None:
     from harness.core import config
 
@@ -133,7 +175,7 @@ def _pool_call(unit: Any, env: RunEnv, threads: int) -> tuple[str, Any]:
     return call_unit(unit, env, threads)
 
 
-class PoolExecutor(Executor):
+class PoolExecutor(StreamingExecutor):
     """``jobs`` spawned worker processes (started on first use, reused across phases); at
     most two units in flight per worker, so a time box stops submission promptly."""
 
@@ -157,37 +199,18 @@ class PoolExecutor(Executor):
                                            initargs=(str(root) if root else None,))
         return self._ex
 
-    def map(self, units, env, stop=None):
+    def _submit(self, unit, env):
+        threads = threads_for(unit.resources(), self.slots)
+        return self._pool().submit(_pool_call, unit, env, threads)
+
+    def _wait(self, inflight):
         from concurrent.futures import FIRST_COMPLETED, wait
 
-        env = env.remote()  # callbacks and the registry object stay in the driver
-        inflight: dict[Any, Any] = {}
-        it, i, stopped = iter(units), 0, False
-        try:
-            while True:
-                while not stopped and len(inflight) < 2 * self.slots:
-                    u = next(it, None)
-                    if u is None:
-                        stopped = True
-                        break
-                    if stop is not None and stop(i):
-                        stopped = True
-                        yield Outcome(u, skipped=True)
-                        break
-                    threads = threads_for(u.resources(), self.slots)
-                    inflight[self._pool().submit(_pool_call, u, env, threads)] = u
-                    i += 1
-                if not inflight:
-                    break
-                done, _ = wait(list(inflight), return_when=FIRST_COMPLETED)
-                for fut in done:
-                    u = inflight.pop(fut)
-                    yield outcome(u, fut.result())  # a harness bug surfaces here
-            for u in it:  # after a stop: never started
-                yield Outcome(u, skipped=True)
-        finally:
-            for fut in inflight:
-                fut.cancel()
+        done, _ = wait(list(inflight), return_when=FIRST_COMPLETED)
+        return [(fut, fut.result()) for fut in done]  # a harness bug surfaces here
+
+    def _cancel(self, handle) -> None:
+        handle.cancel()
 
     def close(self) -> None:
         if self._ex is not None:

@@ -21,7 +21,7 @@ from typing import Any
 
 from harness.core.cell import RunEnv
 from harness.core.errors import ConfigError
-from harness.run.executors import Executor, Outcome, call_unit, outcome, threads_for
+from harness.run.executors import StreamingExecutor, call_unit, threads_for
 
 INSTALL_HINT = ("--executor ray needs Ray, which is not installed; install it with: "
                 "pip install 'nas-harness[ray]'")
@@ -50,7 +50,7 @@ def _task(unit: Any, env: RunEnv, threads: int) -> tuple[str, Any]:
     return call_unit(unit, env, threads)
 
 
-class RayExecutor(Executor):
+class RayExecutor(StreamingExecutor):
     name = "ray"
 
     def __init__(self, address: str | None = None, jobs: int | None = None,
@@ -101,45 +101,24 @@ class RayExecutor(Executor):
             opts["memory"] = int(res.memory_mb) * 2**20
         return self._remote.options(**opts).remote(u, env, threads)
 
-    def map(self, units, env, stop=None):
+    def _wait(self, inflight):
         ray = self._ray
-        env = env.remote()  # callbacks and the registry object stay in the driver
-        inflight: dict[Any, Any] = {}
-        it, i, stopped = iter(units), 0, False
-        try:
-            while True:
-                while not stopped and len(inflight) < 2 * self.slots:
-                    u = next(it, None)
-                    if u is None:
-                        stopped = True
-                        break
-                    if stop is not None and stop(i):
-                        stopped = True
-                        yield Outcome(u, skipped=True)
-                        break
-                    inflight[self._submit(u, env)] = u
-                    i += 1
-                if not inflight:
-                    break
-                ready, _ = ray.wait(list(inflight), num_returns=1)
-                for ref in ready:
-                    u = inflight.pop(ref)
-                    try:
-                        tagged = ray.get(ref)
-                    except (ray.exceptions.WorkerCrashedError,
-                            ray.exceptions.NodeDiedError, ray.exceptions.OutOfMemoryError,
-                            ray.exceptions.TaskCancelledError) as exc:
-                        tagged = ("failed", f"{u.label()}: its Ray worker was lost "
-                                  f"{self.retries + 1} times ({type(exc).__name__}); "
-                                  "rerun to retry it")
-                    except ray.exceptions.RayTaskError as exc:
-                        raise exc.as_instanceof_cause() from None  # a harness bug
-                    yield outcome(u, tagged)
-            for u in it:
-                yield Outcome(u, skipped=True)
-        finally:
-            for ref in inflight:
-                ray.cancel(ref, force=True)
+        ready, _ = ray.wait(list(inflight), num_returns=1)
+        out = []
+        for ref in ready:
+            try:
+                tagged = ray.get(ref)
+            except (ray.exceptions.WorkerCrashedError, ray.exceptions.NodeDiedError,
+                    ray.exceptions.OutOfMemoryError, ray.exceptions.TaskCancelledError) as exc:
+                tagged = ("failed", f"{inflight[ref].label()}: its Ray worker was lost "
+                          f"{self.retries + 1} times ({type(exc).__name__}); rerun to retry it")
+            except ray.exceptions.RayTaskError as exc:
+                raise exc.as_instanceof_cause() from None  # a harness bug
+            out.append((ref, tagged))
+        return out
+
+    def _cancel(self, handle) -> None:
+        self._ray.cancel(handle, force=True)
 
     def close(self) -> None:
         if self._owns and self._ray.is_initialized():
