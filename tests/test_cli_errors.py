@@ -96,3 +96,20 @@ def test_output_paths_are_checked_before_any_cell_runs(tmp_path):
     assert not (tmp_path / "s.sqlite").exists()
     proc = run_cli("run", "random", "--profile", "smoke", "--store", str(tmp_path))
     assert_one_line_error(proc, f"--store {tmp_path}: is a folder")
+
+
+@pytest.mark.parametrize("home", ["/proc/no-such-dir/home", "/etc/hostname"])
+def test_an_unusable_cache_home_is_one_line(home, data_root):
+    proc = run_cli("data", "info", "nb201", env={"NAS_HARNESS_HOME": home,
+                                                 "NAS_HARNESS_DATA": str(data_root)})
+    assert_one_line_error(proc, f"cache home {home}: cannot create it",
+                          "point NAS_HARNESS_HOME at a folder you can write to")
+
+
+def test_absurd_plans_are_refused_before_allocating(tmp_path, nb201, harness_home, data_root):
+    proc = run_cli("run", "--all", "--profile", "paper", "--kind", "search", "--seeds",
+                   "100000", "--store", str(tmp_path / "s.sqlite"),
+                   env={"NAS_HARNESS_HOME": str(harness_home),
+                        "NAS_HARNESS_DATA": str(data_root)}, timeout=60)
+    assert_one_line_error(proc, "100000 seeds x 4 search methods x", "search cells, over the "
+                          "1,000,000 one run may plan", "lower --seeds")

@@ -304,3 +304,19 @@ def test_foreign_and_damaged_stores_are_refused_untouched(tmp_path):
     good.write_bytes(bytes(data))
     with pytest.raises(ConfigError, match="damaged|not a results database"):
         open_store(good)
+
+
+def test_two_runs_export_byte_identical_files(tmp_path, cli_env):
+    """--drop-volatile drops every timing at every depth (proxy rows carry nested seconds):
+    two runs of the same cells export the same bytes."""
+    outs = []
+    for name in ("a", "b"):
+        store = tmp_path / f"{name}.sqlite"
+        run_cli("run", "random", "synflow", "params", "--profile", "smoke", "--seeds", "1",
+                "--dataset", "cifar10", "--store", str(store), "--quiet", env=cli_env,
+                check=True)
+        out = tmp_path / f"{name}.json"
+        run_cli("export", "--store", str(store), "--format", "json", "--drop-volatile", "-o",
+                str(out), env=cli_env, check=True)
+        outs.append(out.read_bytes())
+    assert outs[0] == outs[1] and b"median_seconds" not in outs[0] and len(outs[0]) > 1000

@@ -27,11 +27,28 @@ def data_root() -> Path | None:
     return Path(env).expanduser() if env else None
 
 
+_CHECKED: set[Path] = set()
+
+
 def cache_home() -> Path:
-    """Directory for converted HDF5 files and other derived, re-creatable artefacts."""
+    """Directory for converted HDF5 files and other derived, re-creatable artefacts; created
+    on first use (ConfigError, one line, when it cannot be created or written)."""
     env = os.environ.get("NAS_HARNESS_HOME")
     if env:
-        return Path(env).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
-    return base / "nas-harness"
+        home = Path(env).expanduser()
+    else:
+        xdg = os.environ.get("XDG_CACHE_HOME")
+        home = (Path(xdg).expanduser() if xdg else Path.home() / ".cache") / "nas-harness"
+    if home not in _CHECKED:
+        from harness.core.errors import ConfigError
+
+        fix = "point NAS_HARNESS_HOME at a folder you can write to"
+        try:
+            home.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"cache home {home}: cannot create it ({exc.strerror}); "
+                              f"{fix}") from None
+        if not os.access(home, os.W_OK):
+            raise ConfigError(f"cache home {home}: not writable; {fix}")
+        _CHECKED.add(home)
+    return home

@@ -16,7 +16,7 @@ from harness.api import SearchStrategy
 from harness.core.budget import Budget, Oracle
 from harness.core.cell import Resources, RunEnv
 from harness.core.cellbase import _get_bench, _now, provenance, selected
-from harness.core.errors import BudgetExhausted, MethodError
+from harness.core.errors import BudgetExhausted, ConfigError, MethodError
 from harness.core.guard import search_metric_only
 from harness.core.seeds import cell_seed_sequence, generator
 from harness.core.timelimit import DEFAULT_CELL_MINUTES, method_code
@@ -126,16 +126,29 @@ def run_search_cell(method_cls: type[SearchStrategy], cell: Cell, bench) -> dict
     }
 
 
+#: the most search cells one run may plan (a store row each)
+MAX_CELLS = 1_000_000
+
+
 # ---- planning -----------------------------------------------------------------------------
 def plan_cells(profile: dict[str, Any], methods: dict[str, type], *,
                benchmarks: list[str] | None = None, datasets: list[str] | None = None,
                seeds: int | None = None, has_times=lambda b, d: False) -> list[Cell]:
-    """Every cell the profile asks for, for the given (already loaded) methods."""
+    """Every cell the profile asks for, for the given (already loaded) methods; refuses a
+    plan over :data:`MAX_CELLS` before allocating it."""
     cells: list[Cell] = []
     sec = profile.get("search")
     if not sec:
         return cells
-    for bname, ds in selected(sec, benchmarks, datasets):
+    pairs = list(selected(sec, benchmarks, datasets))
+    n_seeds = seeds if seeds is not None else sec["seeds"]
+    n_methods = sum(issubclass(c, SearchStrategy) for c in methods.values())
+    if n_seeds * n_methods * len(pairs) > MAX_CELLS:
+        raise ConfigError(f"{n_seeds} seeds x {n_methods} search methods x {len(pairs)} "
+                          f"datasets = {n_seeds * n_methods * len(pairs):,} search cells, over "
+                          f"the {MAX_CELLS:,} one run may plan; lower --seeds or filter with "
+                          "--benchmark / --dataset")
+    for bname, ds in pairs:
         bwt = sec.get("budget_with_times") or {}
         bspec = bwt.get(f"{bname}/{ds}", bwt.get(ds))
         budget = Budget(**bspec) if bspec and has_times(bname, ds) else Budget(
