@@ -193,3 +193,40 @@ def test_a_one_shot_hook_that_hangs_or_raises_fails_its_cell(cls, minutes, needl
     with pytest.raises(HarnessError, match=needle.replace(".", r"\.")):
         run_oneshot_cell(cls, cell, nb201, tmp_path / "c.pt")
     assert time.monotonic() - t0 < 60
+
+
+def test_units_ask_for_what_they_need():
+    """Resource requests (no Ray needed): CPU cells one thread; CUDA proxy chunks and
+    one-shot cells a GPU and a fair share of the CPUs; search cells no torch."""
+    from harness.core.cell import Unit
+    from harness.oneshot.cells import OneShotCell, OneShotConfig
+    from harness.proxies.cells import ProxyCell
+    from harness.proxies.sweep import ProxyChunk
+    from harness.run.executors import threads_for
+    from harness.run.ray_executor import task_options
+
+    cfg = OneShotConfig("smoke")
+    search = Cell("random", "nb201", "cifar10", 0, Budget(queries=5), 1)
+    units = {
+        "search": search,
+        "chunk-cpu": ProxyChunk(ProxyCell("snip", "nb201", "cifar10", 0, 8, 8, "cpu", 1),
+                                ("snip",), (1, 2)),
+        "chunk-cuda": ProxyChunk(ProxyCell("snip", "nb201", "cifar10", 0, 8, 8, "cuda", 1),
+                                 ("snip",), (1, 2)),
+        "oneshot-cpu": OneShotCell("gdas", "nb201", "cifar10", 0, cfg, 2, "cpu", 1),
+        "oneshot-cuda": OneShotCell("gdas", "nb201", "cifar10", 0, cfg, 2, "cuda:0", 1),
+    }
+    assert all(isinstance(u, Unit) for u in units.values())  # the protocol, checked
+    opts = {k: task_options(u, slots=16, retries=3) for k, u in units.items()}
+    assert opts["search"]["num_cpus"] == 1 and "num_gpus" not in opts["search"]
+    assert not units["search"].resources().torch
+    assert opts["chunk-cpu"]["num_cpus"] == 1 and "num_gpus" not in opts["chunk-cpu"]
+    assert opts["chunk-cuda"]["num_gpus"] == 1 and opts["chunk-cuda"]["num_cpus"] == 1
+    assert opts["oneshot-cpu"]["num_cpus"] == 1 and opts["oneshot-cpu"]["memory"] == 2 << 30
+    assert opts["oneshot-cuda"]["num_gpus"] == 1 and opts["oneshot-cuda"]["memory"] == 8 << 30
+    assert opts["oneshot-cuda"]["name"] == "harness_OneShotCell"
+    assert all(o["max_retries"] == 3 for o in opts.values())
+    # the local pool: N workers never oversubscribe the cores
+    assert threads_for(units["oneshot-cuda"].resources(), workers=4, cores=16) == 4
+    assert threads_for(units["oneshot-cpu"].resources(), workers=1, cores=16) == 1
+    assert threads_for(units["chunk-cuda"].resources(), workers=32, cores=16) == 1

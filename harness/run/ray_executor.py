@@ -50,6 +50,20 @@ def _task(unit: Any, env: RunEnv, threads: int) -> tuple[str, Any]:
     return call_unit(unit, env, threads)
 
 
+def task_options(unit: Any, slots: int, retries: int) -> dict[str, Any]:
+    """The Ray task options of ``unit``: its name, CPUs (= its torch threads; a fair share
+    of the cluster's CPUs for GPU units), GPUs, memory and retries."""
+    res = unit.resources()
+    opts: dict[str, Any] = {"name": TASK_PREFIX + type(unit).__name__,
+                            "num_cpus": threads_for(res, slots, slots),
+                            "max_retries": retries, "retry_exceptions": False}
+    if res.gpus:
+        opts["num_gpus"] = res.gpus
+    if res.memory_mb:
+        opts["memory"] = int(res.memory_mb) * 2**20
+    return opts
+
+
 class RayExecutor(StreamingExecutor):
     name = "ray"
 
@@ -90,16 +104,8 @@ class RayExecutor(StreamingExecutor):
         self._remote = ray.remote(_task)
 
     def _submit(self, u: Any, env: RunEnv):
-        res = u.resources()
-        threads = threads_for(res, self.slots, self.slots)
-        opts: dict[str, Any] = {"name": TASK_PREFIX + type(u).__name__, "num_cpus": threads,
-                                "max_retries": self.retries,
-                                "retry_exceptions": False}
-        if res.gpus:
-            opts["num_gpus"] = res.gpus
-        if res.memory_mb:
-            opts["memory"] = int(res.memory_mb) * 2**20
-        return self._remote.options(**opts).remote(u, env, threads)
+        opts = task_options(u, self.slots, self.retries)
+        return self._remote.options(**opts).remote(u, env, opts["num_cpus"])
 
     def _wait(self, inflight):
         ray = self._ray
