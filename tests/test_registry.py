@@ -117,3 +117,14 @@ def test_conformance_of_the_installed_plugin(plugin_site, nb201, monkeypatch):
 
     cls = Registry([Entry("g", "harness_example_plugin:GreedyMutation", "x")]).get("g")
     assert len(check_method(cls, nb201)) == 7
+
+
+def test_a_plugin_that_exits_at_import_fails_alone(tmp_path, monkeypatch):
+    (tmp_path / "exiting_plugin.py").write_text("import sys\nsys.exit(3)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    reg = Registry([Entry("exits", "exiting_plugin:X", "exiting-plugin"),
+                    Entry("random", "methods.search.random_search:RandomSearch", "nas-harness")])
+    ok, errors = reg.load_all()
+    assert list(ok) == ["random"]
+    assert errors == ["method 'exits' from package 'exiting-plugin' failed to import "
+                      "(SystemExit: 3); fix or uninstall that package"]

@@ -33,7 +33,7 @@ class Entry:
             obj: Any = importlib.import_module(module)
             for part in attr.split(".") if attr else []:
                 obj = getattr(obj, part)
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:  # a plugin exiting at import fails alone
             raise MethodError(
                 f"method '{self.name}' from package '{self.origin}' failed to import "
                 f"({type(exc).__name__}: {exc}); fix or uninstall that package") from None
