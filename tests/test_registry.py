@@ -73,7 +73,7 @@ def test_list_json_names_and_kinds():
 def plugin_site(tmp_path_factory):
     """Install the example and the broken plugin for real (pip --target) into a folder."""
     site = tmp_path_factory.mktemp("site")
-    for pkg in ("plugin_example", "plugin_broken"):
+    for pkg in ("plugin_example", "plugin_broken", "plugin_misbehaving"):
         cmd = [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target",
                str(site), str(REPO / "tests" / pkg)]
         proc = subprocess.run(cmd + ["--no-build-isolation"], capture_output=True, text=True)
@@ -106,6 +106,11 @@ def test_installed_plugin_is_discovered_and_runs(plugin_site, harness_home, data
                               check=True).stdout)
     assert {r["method"] for r in rows} == {"random", "rea", "reinforce", "local-search",
                                            "greedy-mutation"}
+    for name, why in (("exits-midrun", "called sys.exit(1)"),
+                      ("raises-midrun", "raised IndexError: list index out of range"),
+                      ("peeks-midrun", "read cifar10/test_acc while searching")):
+        assert f"cell failed: {name}/nb201/cifar10/seed 0: {name} on nb201/cifar10 seed 0 " \
+               f"{why}" in proc.stderr, proc.stderr
     # naming the broken plugin directly is bad input: one line, non-zero
     proc = run_cli("run", "broken", "--profile", "smoke", "--store", str(store), env=env)
     assert_one_line_error(proc, "'broken'", "failed to import", "fix or uninstall")
