@@ -86,7 +86,10 @@ class Benchmark:
         arr = np.atleast_1d(np.asarray(ids))
         if arr.dtype.kind in "iu":
             if arr.size and (arr.min() < 0 or arr.max() >= self.num_archs):
-                raise InvalidArchError(f"arch index out of range 0..{self.num_archs - 1}")
+                bad = int(arr[(arr < 0) | (arr >= self.num_archs)][0])
+                raise InvalidArchError(f"arch index {bad} of {self.name} is out of range "
+                                       f"0..{self.num_archs - 1}; give an index in range or "
+                                       "an official arch string")
             return arr.astype(np.int64, copy=False)
         if self._index is None:
             self._index = {s: i for i, s in enumerate(self.archs)}

@@ -207,3 +207,85 @@ def test_raw_tables(data_root, tmp_path, monkeypatch, bench, rel, how):
     _one_line(err.value)
     assert str(folder) in str(err.value) or bench in str(err.value)
     assert not [p.name for p in home.glob(f"{bench}.h5*") if not p.name.endswith(".lock")]
+
+
+# ---- the command line -------------------------------------------------------------------------
+def _cli_cases():
+    run = ("run", "random", "--profile", "smoke", "--quiet")
+    c = [
+        (run + ("--jobs", "x"), "invalid int value"),
+        (run + ("--jobs", "0"), "--jobs 0"),
+        (run + ("--seeds", "0"), "--seeds 0"),
+        (run + ("--seeds", "-1"), "--seeds -1"),
+        (run + ("--cell-minutes", "nan"), "--cell-minutes nan"),
+        (run + ("--proxy-minutes", "-inf"), "expected one argument"),
+        (run + ("--proxy-minutes=-inf",), "--proxy-minutes -inf"),
+        (run + ("--oneshot-minutes", "1e400"), "--oneshot-minutes inf"),
+        (run + ("--retries", "-1"), "--retries -1"),
+        (run + ("--executor", "spark"), "invalid choice"),
+        (run + ("--address", "1.2.3.4:6379"), "--address is for --executor ray"),
+        (run + ("--device", "tpu"), "--device tpu"),
+        (run + ("--kind", "zero-cost"), "invalid choice"),
+        (run + ("--benchmark", "nb202"), "unknown benchmark 'nb202'"),
+        (run + ("--dataset", "cifar11"), "unknown dataset 'cifar11'"),
+        (("run", "randm", "--profile", "smoke"), "unknown method 'randm'"),
+        (("run", "--profile", "smoke"), "name methods to run"),
+        (("run", "random", "--profile", "smok"), "unknown profile 'smok'"),
+        (("run", "random", "--profile", "/no/such/p.json"), "not found"),
+        (run + ("--store", ""), "--store ''"),
+        (run + ("--store", "/no/such/dir/s.sqlite"), "does not exist"),
+        (("data", "info", "nb2011"), "unknown benchmark"),
+        (("data", "verify", "nb2011"), "unknown benchmark"),
+        (("data", "verify", "nb201", "--file", "/no/such.h5"), "file not found"),
+        (("data", "convert", "nb201", "--from", "/no/such/release.pth"), "no such file"),
+        (("export", "--store", "/no/such.sqlite"), "not found"),
+        (("export", "--store", "S", "--format", "xml"), "invalid choice"),
+        (("leaderboard", "--store", "/no/such.sqlite"), "not found"),
+        (("score", "nb201", "0", "--proxy", "synflw"), "unknown method 'synflw'"),
+        (("score", "nb201", "99999999", "--proxy", "synflow"), "arch index 99999999 of nb201"),
+        (("score", "nb201", "|bogus~0|", "--proxy", "synflow"), "bogus"),
+        (("estimate", "--profile", "smoke", "--archs", "0"), "--steps and --archs"),
+        (("frobnicate",), "invalid choice"),
+    ]
+    return [pytest.param(args, needle, id=" ".join(args)[:60]) for args, needle in c]
+
+
+@pytest.mark.parametrize("args, needle", _cli_cases())
+def test_cli(args, needle, tmp_path, harness_home, data_root):
+    from tests.helpers import assert_one_line_error, run_cli
+
+    args = tuple(a.replace("S", str(tmp_path / "s.sqlite")) if a == "S" else a for a in args)
+    if "run" in args[:1] and "--store" not in args:
+        args += ("--store", str(tmp_path / "s.sqlite"))
+    proc = run_cli(*args, env={"NAS_HARNESS_HOME": str(harness_home),
+                               "NAS_HARNESS_DATA": str(data_root)}, timeout=120)
+    line = assert_one_line_error(proc, needle)
+    assert "internal error" not in line
+
+
+def test_a_flipped_array_fails_the_run_and_stores_no_row(tmp_path, nb201, data_root):
+    """The run reads the search column first: it is refused on that run, nothing stored."""
+    from tests.helpers import run_cli
+
+    home = tmp_path / "home"
+    home.mkdir()
+    src = nb201.h5.path
+    p = _copy(src, home / "nb201.h5")
+    with h5py.File(p, "r+") as f:  # bytes edited under the recorded checksum
+        ds = f["cifar10-valid/valid_acc"]
+        data = ds[...]
+        data.reshape(-1)[7] += 1.0
+        ds[...] = data
+    store = tmp_path / "s.sqlite"
+    proc = run_cli("run", "random", "--profile", "smoke", "--benchmark", "nb201", "--dataset",
+                   "cifar10", "--seeds", "2", "--store", str(store), "--quiet",
+                   env={"NAS_HARNESS_HOME": str(home), "NAS_HARNESS_DATA": str(data_root)},
+                   timeout=300)
+    assert proc.returncode != 0
+    assert "array /cifar10-valid/valid_acc does not match its recorded sha256" in proc.stderr
+    assert "internal error" not in proc.stderr and "Traceback" not in proc.stderr
+    if store.exists():
+        import sqlite3
+
+        n = sqlite3.connect(str(store)).execute("SELECT COUNT(*) FROM results").fetchone()[0]
+        assert n == 0
