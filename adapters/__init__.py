@@ -168,9 +168,10 @@ def reading_raw(name: str, src: Path | str, expected: str):
     try:
         yield
     except HarnessError as exc:
-        if str(src) in str(exc):
-            raise
-        raise type(exc)(f"{name} raw data under {src}: {exc}") from None
+        msg = str(exc) if str(src) in str(exc) else f"{name} raw data under {src}: {exc}"
+        if not any(w in msg for w in ("convert", "restore", "download", "delete")):
+            msg += f"; restore {expected} and convert again"
+        raise type(exc)(msg) from None
     except (ValueError, KeyError, IndexError, StopIteration, EOFError, TypeError,
             AttributeError, RuntimeError, OSError, zipfile.BadZipFile,
             pickle.UnpicklingError) as exc:

@@ -17,9 +17,21 @@ from harness.core.errors import ChecksumError, ConfigError, HarnessError
 pytestmark = pytest.mark.corpus
 
 
+#: words that start the fix part of a message ("...; delete it and convert again")
+FIX_WORDS = ("give", "choose", "run ", "delete", "restore", "set ", "pass", "fix", "point",
+             "lower", "raise", "use ", "add", "convert", "see ", "create", "rename", "remove",
+             "install")
+
+
+def has_fix(msg: str) -> bool:
+    low = msg.lower()
+    return any(w in low for w in FIX_WORDS)
+
+
 def _one_line(exc: BaseException) -> None:
     msg = str(exc)
     assert "\n" not in msg and "internal error" not in msg and len(msg) > 20, msg
+    assert has_fix(msg), f"no fix offered: {msg}"
 
 
 # ---- converted HDF5 files -----------------------------------------------------------------
@@ -261,6 +273,7 @@ def test_cli(args, needle, tmp_path, harness_home, data_root):
                                "NAS_HARNESS_DATA": str(data_root)}, timeout=120)
     line = assert_one_line_error(proc, needle)
     assert "internal error" not in line
+    assert has_fix(line), f"no fix offered: {line}"
 
 
 def test_a_flipped_array_fails_the_run_and_stores_no_row(tmp_path, nb201, data_root):

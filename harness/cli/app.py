@@ -133,7 +133,8 @@ def cmd_data_convert(args: argparse.Namespace) -> int:
         raise ConfigError("nothing to convert from: pass --from PATH (an official release or "
                           "the raw-data folder) or set NAS_HARNESS_DATA / --data-root")
     if not src.exists():
-        raise ConfigError(f"--from {src}: no such file or folder")
+        raise ConfigError(f"--from {src}: no such file or folder; give the path of an official "
+                          "release file or of the raw-data folder")
     with adapters.reading_raw(args.name, src, f"the original {sp.official_files}"):
         if src.is_dir() and sp.shared_present(src):
             digest = sp.convert_shared(src, out, _progress)

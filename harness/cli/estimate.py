@@ -23,7 +23,7 @@ def cmd_estimate(args: argparse.Namespace) -> int:
     from harness.search.cells import plan_cells
 
     if args.steps < 1 or args.archs < 1:
-        raise ConfigError("--steps and --archs must be positive numbers")
+        raise ConfigError("--steps and --archs must be positive numbers; give 1 or more")
     device = check_device(args.device)
     if not device.startswith("cuda"):
         import torch

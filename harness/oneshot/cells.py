@@ -119,7 +119,17 @@ _CONFIG_KEYS = {"label", "C", "N", "batch_size", "train_images", "valid_images",
 
 
 def config_from_profile(sec: dict, where: str) -> OneShotConfig:
-    """The section's ``configuration`` (ConfigError naming the bad key)."""
+    """The section's ``configuration`` (ConfigError naming the bad key and the fix)."""
+    from harness.core.errors import ConfigError
+
+    try:
+        return _config_from_profile(sec, where)
+    except ConfigError as exc:
+        raise ConfigError(f"{exc}; fix the profile (see harness/run/profiles/default.json)"
+                          ) from None
+
+
+def _config_from_profile(sec: dict, where: str) -> OneShotConfig:
     from harness.core.errors import ConfigError
 
     raw = dict(sec.get("configuration") or {})

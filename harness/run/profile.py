@@ -30,7 +30,8 @@ def load_profile(name_or_path: str) -> dict[str, Any]:
 
             raise unknown("profile", name_or_path, profile_names())
     if not path.exists():
-        raise ConfigError(f"profile file {path} not found")
+        raise ConfigError(f"profile file {path} not found; give a built-in profile "
+                          f"({', '.join(profile_names())}) or the path of a JSON file")
     try:
         prof = json.loads(path.read_text())
     except json.JSONDecodeError as exc:
