@@ -258,6 +258,11 @@ def _cli_cases():
         (("score", "nb201", "|bogus~0|", "--proxy", "synflow"), "bogus"),
         (("estimate", "--profile", "smoke", "--archs", "0"), "--steps and --archs"),
         (("frobnicate",), "invalid choice"),
+        (("run", "random", "--profile", "/etc"), "unknown profile '/etc'"),
+        (("run", "random", "--profile", "DIRJSON"), "cannot be read as text"),
+        (("run", "random", "--profile", "BINARY"), "cannot be read as text"),
+        (("leaderboard", "--store", "GOOD", "--out", "/etc/hostname"), "is a file, not a folder"),
+        (("run", "random", "--profile", "smoke", "--out", "/proc/x/lb"), "cannot create it"),
     ]
     return [pytest.param(args, needle, id=" ".join(args)[:60]) for args, needle in c]
 
@@ -266,7 +271,16 @@ def _cli_cases():
 def test_cli(args, needle, tmp_path, harness_home, data_root):
     from tests.helpers import assert_one_line_error, run_cli
 
-    args = tuple(a.replace("S", str(tmp_path / "s.sqlite")) if a == "S" else a for a in args)
+    binary = tmp_path / "p.json"
+    binary.write_bytes(bytes(range(256)))
+    good = tmp_path / "good.sqlite"
+    from harness.core.store import open_store
+
+    open_store(good).close()
+    (tmp_path / "d.json").mkdir()
+    subst = {"S": str(tmp_path / "s.sqlite"), "BINARY": str(binary), "GOOD": str(good),
+             "DIRJSON": str(tmp_path / "d.json")}
+    args = tuple(subst.get(a, a) for a in args)
     if "run" in args[:1] and "--store" not in args:
         args += ("--store", str(tmp_path / "s.sqlite"))
     proc = run_cli(*args, env={"NAS_HARNESS_HOME": str(harness_home),

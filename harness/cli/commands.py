@@ -230,6 +230,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_leaderboard(args: argparse.Namespace) -> int:
+    from harness.cli.checks import output_folder
     from harness.core.registry import default_registry
     from harness.core.store import open_store
     from harness.report import leaderboard
@@ -237,7 +238,8 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
     path = Path(args.store)
     if not path.exists():
         raise ConfigError(f"store {path} not found; run 'python -m harness run --all' first")
-    res = leaderboard.build(open_store(path), Path(args.out), default_registry())
+    store = open_store(path)
+    res = leaderboard.build(store, output_folder("--out", args.out), default_registry())
     _print_summary(res)
     print(f"leaderboard written to {args.out}")
     return 0

@@ -37,6 +37,9 @@ def load_profile(name_or_path: str) -> dict[str, Any]:
     except json.JSONDecodeError as exc:
         raise ConfigError(f"profile {path} is not valid JSON ({exc.msg} at line {exc.lineno}); "
                           "fix the file") from None
+    except (UnicodeDecodeError, IsADirectoryError, PermissionError) as exc:
+        raise ConfigError(f"profile {path} cannot be read as text ({type(exc).__name__}); give "
+                          "a JSON profile file") from None
     _validate_profile(prof, str(path))
     prof.setdefault("name", path.stem)
     return prof
