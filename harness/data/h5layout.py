@@ -33,6 +33,7 @@ import h5py
 import numpy as np
 
 from harness.core.errors import ChecksumError, DataError, DataMissingError, SchemaVersionError
+from harness.data.files import listed_sha256, remove_stale_tmps
 
 SCHEMA_VERSION = 1
 _COST = "cost"
@@ -89,20 +90,6 @@ def source_entry(path: str | os.PathLike, name: str | None = None,
         provenance = full[:4000]
     return {"name": name or path.name, "sha256": digest,
             "bytes": path.stat().st_size if is_file else 0, "provenance": provenance}
-
-
-def listed_sha256(provenance: str, name: str) -> str | None:
-    """The sha256 a PROVENANCE.txt records for the file called ``name``, if any (entries
-    name a file by a ``file:`` or ``path:`` line, followed by a ``sha256:`` line)."""
-    current = None
-    for line in provenance.splitlines():
-        key, _, value = line.strip().partition(":")
-        value = value.strip()
-        if key in ("file", "path"):
-            current = Path(value.split()[0]).name if value else None
-        elif key == "sha256" and current == name and value:
-            return value.split()[0].lower()
-    return None
 
 
 def sha256_array(a: np.ndarray) -> str:
@@ -174,24 +161,6 @@ def write_benchmark(
     digest = sha256_file(path)
     sidecar(path).write_text(json.dumps({"sha256": digest, "bytes": path.stat().st_size}) + "\n")
     return digest
-
-
-def remove_stale_tmps(path: Path) -> None:
-    """Delete ``<file>.<pid>.tmp`` left by a conversion whose process was killed."""
-    for tmp in path.parent.glob(f"{path.name}.*.tmp"):
-        pid = tmp.name[len(path.name) + 1:-len(".tmp")]
-        if pid.isdigit() and not _alive(int(pid)):
-            tmp.unlink(missing_ok=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _write(tmp: Path, benchmark, arch_ids, encoding, iso_class, metrics, costs, sources,
