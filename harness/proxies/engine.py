@@ -74,11 +74,11 @@ def score_arch(scorers: Sequence[ArchScorer], arch: int) -> dict[str, tuple[floa
         t = time.perf_counter()
         observed = []
         for m, c in zip(members, ctxs, strict=True):
-            with contextlib.suppress(MethodError):  # m.failed says why
+            try:
                 with m.limit(a):
                     observed.append(m.proxy._observe(c))
-                continue
-            observed.append(None)
+            except MethodError:  # m.failed says why; its collect is skipped
+                observed.append(None)
         try:
             with members[0].limit(a):
                 outcome, ok = run_pass(name, ctxs[0], create_graph=graph), True
