@@ -22,17 +22,20 @@ _STATE = threading.local()
 
 @contextlib.contextmanager
 def search_metric_only(dataset: str | None, metric: str | None, who: str
-                       ) -> Iterator[list[str]]:
+                       ) -> Iterator[None]:
     """Within the block only ``dataset``/``metric`` (and its cheaper fidelities
-    ``metric_hpN``) may be read -- nothing at all when ``dataset`` is None (one-shot hooks);
-    yields the list of violations, filled as they happen."""
+    ``metric_hpN``) may be read -- nothing at all when ``dataset`` is None (one-shot hooks).
+    A read the block's code caught and swallowed still fails it: the block ends with
+    :class:`~harness.core.errors.MethodError` naming the first violation."""
     prev = getattr(_STATE, "allowed", None)
     violations: list[str] = []
     _STATE.allowed = (dataset, metric, who, violations)
     try:
-        yield violations
+        yield
     finally:
         _STATE.allowed = prev
+    if violations:
+        raise MethodError(violations[0])
 
 
 def check_read(dataset: str, metric: str) -> None:

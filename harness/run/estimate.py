@@ -89,8 +89,8 @@ def _oneshot_lines(cells: list, registry, steps: int) -> list[Line]:
     others differs by their image size and classes: stated in the notes)."""
     from adapters.nb201_search_data import unavailable
     from harness.core.errors import ConfigError
-    from harness.core.seeds import generator, torch_generator
-    from harness.oneshot.runner import prepare, step_batches
+    from harness.core.seeds import generator
+    from harness.oneshot.runner import begin_epoch, prepare, step_batches
 
     by_method: dict[str, list] = {}
     for c in cells:
@@ -102,10 +102,7 @@ def _oneshot_lines(cells: list, registry, steps: int) -> list[Line]:
             raise ConfigError(f"cannot time {m}: none of its datasets has images in the data "
                               f"root ({unavailable(cs[0].dataset)})")
         method, ctx, pools, hook = prepare(registry.get(m), c)
-        ctx.epoch, ctx.step = 0, 0  # as the first epoch of a run (see oneshot.runner)
-        ctx.rng = generator(c.stream("method", 0))
-        ctx.torch_gen = torch_generator(c.stream("method-torch", 0), c.device)
-        hook("_epoch_begin", ctx)
+        begin_epoch(ctx, c, hook, 0)  # as the first epoch of a run
         data = generator(c.stream("estimate"))
         perm = data.permutation(len(pools.y_train))
         B = c.cfg.batch_size
