@@ -202,6 +202,20 @@ def ensure_converted(name: str, progress: Progress | None = None, force: bool = 
     return out
 
 
+def convert_from(name: str, src: Path, out: Path, progress: Progress | None = None) -> str:
+    """Convert ``src`` — an official release (file or folder) or a raw-data folder — into
+    ``out`` and verify it; every unreadable input is one line naming the file and the fix.
+    Returns the content digest."""
+    sp = spec(name)
+    with reading_raw(name, src, f"the original {sp.official_files}"):
+        if src.is_dir() and sp.shared_present(src):
+            digest = sp.convert_shared(src, out, progress)
+        else:
+            digest = sp.convert_official(src, out, progress)
+    verify_file(out, name)
+    return digest
+
+
 def load_benchmark(name: str, progress: Progress | None = None) -> Benchmark:
     """Open benchmark ``name`` (converting it on first use)."""
     sp = spec(name)

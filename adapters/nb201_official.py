@@ -82,6 +82,58 @@ def _iter_official(path: Path, kind: str):
     return archs, ((int(i), v) for i, v in sorted((data["arch2infos"] or {}).items()))
 
 
+def _dict(obj: Any, what: str) -> dict:
+    if not isinstance(obj, dict):
+        raise TypeError(f"{what} is a {type(obj).__name__}, not a dict")
+    return obj
+
+
+def _read_arch(idx: int, hps: dict, archs: list, curves: dict, cost_vals: dict) -> None:
+    """Add one arch's records (every schedule, dataset and seed) to ``curves`` and
+    ``cost_vals``; absent seeds, schedules and epochs stay NaN (masked), a record of the
+    wrong shape raises."""
+    for hp, state in hps.items():
+        suffix = _HP_SUFFIX.get(str(hp))
+        if suffix is None:
+            continue
+        state = _dict(state, f"schedule {hp!r}")
+        if state.get("arch_str") not in (None, archs[idx]):
+            raise ValueError(f"its arch_str {state.get('arch_str')!r} is not "
+                             f"{archs[idx]!r} of meta_archs")
+        for (ds, seed), r in _dict(state["all_results"], "all_results").items():
+            if ds not in _EVAL_MAP:
+                continue
+            seed = int(seed)
+            r = _dict(r, f"the {ds} seed {seed} result")
+            epochs = int(r["epochs"])
+            acc, loss = _dict(r["eval_acc1es"], "eval_acc1es"), _dict(r["eval_losses"],
+                                                                     "eval_losses")
+            curves[(ds, "train_acc" + suffix)][(idx, seed)] = [
+                float(_dict(r["train_acc1es"], "train_acc1es").get(e, np.nan))
+                for e in range(epochs)]
+            curves[(ds, "train_loss" + suffix)][(idx, seed)] = [
+                float(_dict(r["train_losses"], "train_losses").get(e, np.nan))
+                for e in range(epochs)]
+            for ev, ours in _EVAL_MAP[ds].items():
+                if f"{ev}@{epochs - 1}" not in acc:
+                    continue
+                curves[(ds, f"{ours}_acc" + suffix)][(idx, seed)] = [
+                    float(acc.get(f"{ev}@{e}", np.nan)) for e in range(epochs)]
+                curves[(ds, f"{ours}_loss" + suffix)][(idx, seed)] = [
+                    float(loss.get(f"{ev}@{e}", np.nan)) for e in range(epochs)]
+            times = _dict(r.get("train_times") or {}, "train_times")
+            if times:
+                cost_vals[(ds, "train_seconds" + suffix)][idx].append(
+                    float(sum(times.get(e, 0.0) for e in range(epochs))))
+            if suffix == "":
+                cost_vals[(ds, "params_table")][idx].append(float(r["params"]) * 1e6)
+                cost_vals[(ds, "flops_table")][idx].append(float(r["flop"]))
+                lat = r.get("latency")
+                lat = [float(x) for x in (lat or []) if float(x) > 0]
+                if lat:
+                    cost_vals[(ds, "latency")][idx].append(float(np.mean(lat)))
+
+
 def convert_official(path: Path, out: Path, progress: Callable[[str], None] | None = None,
                      ) -> str:
     """Convert an official NB201 (.pth) or NATS-Bench topology release into layout v1.
@@ -99,47 +151,23 @@ def convert_official(path: Path, out: Path, progress: Callable[[str], None] | No
     curves: dict[tuple[str, str], dict[tuple[int, int], list[float]]] = defaultdict(dict)
     cost_vals: dict[tuple[str, str], dict[int, list[float]]] = defaultdict(
         lambda: defaultdict(list))
-    seen = 0
+    seen: set[int] = set()
     for idx, hps in items:
-        seen += 1
+        seen.add(idx)
         if idx % 1000 == 0:
             say(f"arch {idx}/{n}")
-        for hp, state in hps.items():
-            suffix = _HP_SUFFIX.get(str(hp))
-            if suffix is None:
-                continue
-            if state.get("arch_str") not in (None, archs[idx]):
-                raise DataError(f"{path}: arch {idx} is {state.get('arch_str')!r} in its record "
-                                f"but {archs[idx]!r} in meta_archs")
-            for (ds, seed), r in state["all_results"].items():
-                if ds not in _EVAL_MAP:
-                    continue
-                seed = int(seed)
-                epochs = int(r["epochs"])
-                curves[(ds, "train_acc" + suffix)][(idx, seed)] = [
-                    r["train_acc1es"].get(e, np.nan) for e in range(epochs)]
-                curves[(ds, "train_loss" + suffix)][(idx, seed)] = [
-                    r["train_losses"].get(e, np.nan) for e in range(epochs)]
-                for ev, ours in _EVAL_MAP[ds].items():
-                    if f"{ev}@{epochs - 1}" not in r["eval_acc1es"]:
-                        continue
-                    curves[(ds, f"{ours}_acc" + suffix)][(idx, seed)] = [
-                        r["eval_acc1es"].get(f"{ev}@{e}", np.nan) for e in range(epochs)]
-                    curves[(ds, f"{ours}_loss" + suffix)][(idx, seed)] = [
-                        r["eval_losses"].get(f"{ev}@{e}", np.nan) for e in range(epochs)]
-                times = r.get("train_times") or {}
-                if times:
-                    cost_vals[(ds, "train_seconds" + suffix)][idx].append(
-                        float(sum(times.get(e, 0.0) for e in range(epochs))))
-                if suffix == "":
-                    cost_vals[(ds, "params_table")][idx].append(float(r["params"]) * 1e6)
-                    cost_vals[(ds, "flops_table")][idx].append(float(r["flop"]))
-                    lat = r.get("latency")
-                    lat = [float(x) for x in (lat or []) if float(x) > 0]
-                    if lat:
-                        cost_vals[(ds, "latency")][idx].append(float(np.mean(lat)))
-    if seen == 0:
-        raise DataError(f"{path}: no architecture records found")
+        try:
+            _read_arch(idx, _dict(hps, 'the record'), archs, curves, cost_vals)
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+            raise DataError(f"{path}: the record of arch {idx} is malformed "
+                            f"({type(exc).__name__}: {str(exc)[:80]}); the file is not "
+                            "the expected release or was altered: download it again") from None
+    if not seen:
+        raise DataError(f"{path}: no architecture records found; download the release again")
+    missing = sorted(set(range(n)) - seen)
+    if missing:
+        raise DataError(f"{path}: {len(missing)} of {n} archs have no record (first: arch "
+                        f"{missing[0]}); the release is incomplete: download it again")
     metrics: dict[tuple[str, str], MetricArray] = {}
     for (ds, metric), by_key in curves.items():
         seeds = sorted({s for _, s in by_key})
@@ -179,6 +207,6 @@ def convert_official(path: Path, out: Path, progress: Callable[[str], None] | No
         converter_version=CONVERTER_VERSION, cite=CITE,
         extra={"origin": kind, "search_metric": "valid_acc", "protocol": PROTOCOL,
                "tasks": list(TASKS),
-               "archs_with_records": seen},
+               "archs_with_records": len(seen)},
         dataset_attrs={"cifar10": {"has_valid": False, "search_on": "cifar10-valid/valid_acc"}},
     )

@@ -56,3 +56,16 @@ def env_home(monkeypatch, tmp_path):
     """An empty cache home for one test."""
     monkeypatch.setenv("NAS_HARNESS_HOME", str(tmp_path / "home"))
     return tmp_path / "home"
+
+
+
+@pytest.fixture(autouse=True)
+def _corpus_watchdog(request):
+    """A bad input must never hang: each ``corpus`` case fails after CORPUS_CASE_SECONDS."""
+    if request.node.get_closest_marker("corpus") is None:
+        yield
+        return
+    from tests.helpers import CORPUS_CASE_SECONDS, watchdog
+
+    with watchdog(CORPUS_CASE_SECONDS, request.node.nodeid):
+        yield

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -34,3 +38,23 @@ def assert_one_line_error(proc: subprocess.CompletedProcess, *needles: str) -> s
     for n in needles:
         assert n in lines[0], lines[0]
     return lines[0]
+
+
+#: seconds a corpus case may take before the watchdog fails it as a hang
+CORPUS_CASE_SECONDS = 180
+
+
+@contextlib.contextmanager
+def watchdog(seconds: int, what: str):
+    """Fail ``what`` as a hang after ``seconds`` (SIGALRM, main thread); CLI cases also carry
+    their subprocess timeout."""
+    def hang(_sig, _frame):
+        pytest.fail(f"hang: {what} ran over {seconds} s", pytrace=False)
+
+    old = signal.signal(signal.SIGALRM, hang)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.corpus
 #: words that start the fix part of a message ("...; delete it and convert again")
 FIX_WORDS = ("give", "choose", "run ", "delete", "restore", "set ", "pass", "fix", "point",
              "lower", "raise", "use ", "add", "convert", "see ", "create", "rename", "remove",
-             "install")
+             "install", "download")
 
 
 def has_fix(msg: str) -> bool:
@@ -286,6 +286,10 @@ def test_cli(args, needle, tmp_path, harness_home, data_root):
     line = assert_one_line_error(proc, needle)
     assert "internal error" not in line
     assert has_fix(line), f"no fix offered: {line}"
+    # nothing left behind: a refused run creates no store, no leaderboard folder
+    left = sorted(p.name for p in tmp_path.iterdir()
+                  if p.name not in ("p.json", "good.sqlite", "d.json"))
+    assert not left, f"left behind: {left}"
 
 
 def test_a_flipped_array_fails_the_run_and_stores_no_row(tmp_path, nb201, data_root):

@@ -121,7 +121,7 @@ def _provenance_lines(name: str, bench) -> list[str]:
 def cmd_data_convert(args: argparse.Namespace) -> int:
     import adapters
 
-    sp = adapters.spec(args.name)
+    adapters.spec(args.name)  # an unknown name: one line with suggestions
     out = Path(args.out) if args.out else adapters.cache_path(args.name)
     if not args.out:
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -135,14 +135,7 @@ def cmd_data_convert(args: argparse.Namespace) -> int:
     if not src.exists():
         raise ConfigError(f"--from {src}: no such file or folder; give the path of an official "
                           "release file or of the raw-data folder")
-    with adapters.reading_raw(args.name, src, f"the original {sp.official_files}"):
-        if src.is_dir() and sp.shared_present(src):
-            digest = sp.convert_shared(src, out, _progress)
-        else:
-            digest = sp.convert_official(src, out, _progress)
-    from harness.data.h5layout import verify_file
-
-    verify_file(out, args.name)
+    digest = adapters.convert_from(args.name, src, out, _progress)
     print(f"converted {args.name} -> {out} (sha256 {digest})")
     return 0
 

@@ -58,5 +58,9 @@ def check_run_args(args: argparse.Namespace) -> None:
         if Path(args.store).is_dir():
             raise ConfigError(f"--store {args.store}: is a folder; give a file inside it, "
                               f"e.g. {Path(args.store) / 'results.sqlite'}")
+        if Path(args.store).is_file():  # a foreign or damaged store: refused before any work
+            from harness.core.store import check_store_file
+
+            check_store_file(Path(args.store))
     if args.out is not None or args.all:
         output_folder("--out", args.out or "leaderboard")

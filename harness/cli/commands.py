@@ -71,7 +71,6 @@ def cmd_run(args: argparse.Namespace) -> int:
         methods = {n: c for n, c in methods.items() if c.kind == args.kind}
     for b in args.benchmark or []:
         adapters.spec(b)
-    store = open_store(Path(args.store) if args.store else _default_store(profile["name"]))
 
     def has_times(bname: str, ds: str) -> bool:
         b = _get_bench(bname)
@@ -109,8 +108,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not cells:
         raise ConfigError("nothing to run: no cell matches the methods/benchmark/dataset "
                           "filters in this profile")
-    print(f"[harness] profile '{profile['name']}': {len(cells)} cells "
-          f"({len(methods)} methods) -> store {store.path}", file=sys.stderr)
     one_min = args.oneshot_minutes if args.oneshot_minutes is not None else (
         profile.get("oneshot") or {}).get("minutes")
     from harness.run.executors import default_proxy_jobs
@@ -123,6 +120,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         if remote and device.startswith("cuda") and executor.gpus < 1:
             raise ConfigError(f"--device {device}: the Ray cluster has no GPU; start its "
                               "nodes with 'ray start ... --num-gpus N' or use --device cpu")
+        # opened only now: a run refused above leaves no store behind
+        store = open_store(Path(args.store) if args.store else _default_store(profile["name"]))
+        print(f"[harness] profile '{profile['name']}': {len(cells)} cells "
+              f"({len(methods)} methods) -> store {store.path}", file=sys.stderr)
         summary = runner.execute(cells, store, reg, jobs=args.jobs or 1,
                                  progress=not args.quiet, proxy_minutes=minutes or None,
                                  oneshot_minutes=one_min or None,
