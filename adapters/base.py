@@ -28,6 +28,22 @@ class SearchSpace(Protocol):
     def neighbours(self, idx: int) -> np.ndarray: ...
 
 
+class _ArchIds(dict):
+    """Arch id string -> index, filled from the table on the first lookup."""
+
+    def __init__(self, bench: Benchmark):
+        super().__init__()
+        self._bench: Benchmark | None = bench
+
+    def __missing__(self, key: Any) -> int:
+        if self._bench is not None:
+            bench, self._bench = self._bench, None
+            self.update((s, i) for i, s in enumerate(bench.archs.tolist()))
+            if key in self:
+                return dict.__getitem__(self, key)
+        raise KeyError(key)
+
+
 class Benchmark:
     """A tabular benchmark read lazily from a layout-v1 file."""
 
@@ -45,7 +61,7 @@ class Benchmark:
         self._space = None
         self._model_builder = model_builder
         self._model_shape = model_shape
-        self._index: dict[str, int] | None = None
+        self._ids = _ArchIds(self)
         self._matrix: dict[tuple, np.ndarray] = {}
 
     # ---- identity ---------------------------------------------------------------------------
@@ -81,8 +97,29 @@ class Benchmark:
             self._space = self._space_factory(self.h5.array("archs", "encoding"), **kw)
         return self._space
 
+    def index_of(self, arch: str | int) -> int:
+        """The index of one arch (an int in range, or a canonical id string): one dict read,
+        as fast as the NB201 API's ``query_index_by_arch`` (``tests/bench``)."""
+        try:
+            return self._ids[arch]
+        except (KeyError, TypeError):
+            pass
+        if isinstance(arch, str):
+            raise InvalidArchError(f"{arch!r} is not an architecture of {self.name}; ids "
+                                   "are the official arch strings (see 'data info')")
+        if isinstance(arch, bool) or not isinstance(arch, (int, np.integer)):
+            raise InvalidArchError(f"arch {arch!r} of {self.name}: give an integer index or an "
+                                   "official arch string")
+        if not 0 <= arch < self.num_archs:
+            raise InvalidArchError(f"arch index {arch} of {self.name} is out of range "
+                                   f"0..{self.num_archs - 1}; give an index in range or an "
+                                   "official arch string")
+        return int(arch)
+
     def index(self, ids: Any) -> np.ndarray:
         """Arch indices for ints or canonical id strings (InvalidArchError if unknown)."""
+        if isinstance(ids, str):
+            return np.array([self.index_of(ids)], dtype=np.int64)
         arr = np.atleast_1d(np.asarray(ids))
         if arr.dtype.kind in "iu":
             if arr.size and (arr.min() < 0 or arr.max() >= self.num_archs):
@@ -91,10 +128,8 @@ class Benchmark:
                                        f"0..{self.num_archs - 1}; give an index in range or "
                                        "an official arch string")
             return arr.astype(np.int64, copy=False)
-        if self._index is None:
-            self._index = {s: i for i, s in enumerate(self.archs)}
         try:
-            return np.fromiter((self._index[str(s)] for s in arr.ravel()), dtype=np.int64)
+            return np.fromiter((self._ids[str(s)] for s in arr.ravel()), dtype=np.int64)
         except KeyError as exc:
             raise InvalidArchError(f"{exc.args[0]!r} is not an architecture of {self.name}; "
                                    "ids are the official arch strings (see 'data info')") from None

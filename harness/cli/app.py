@@ -205,6 +205,9 @@ def build_parser() -> argparse.ArgumentParser:
     from harness.cli import estimate as estimate_cmd
 
     estimate_cmd.add_parser(sub)
+    from harness.cli import query as query_cmd
+
+    query_cmd.add_parser(sub)
     return p
 
 

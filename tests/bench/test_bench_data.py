@@ -68,3 +68,33 @@ def test_peak_memory_open_and_query_everything(benchmark, nb201):
     peak = benchmark.pedantic(run, rounds=1, iterations=1)
     benchmark.extra_info["peak_mib"] = peak / 2**20
     assert peak < 64 * 2**20  # every metric of every dataset, far below the API's ~28 GB
+
+
+# ---- one arch string -> index (the NB201 API's query_index_by_arch) ----------------------
+BEST = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|" \
+       "nor_conv_1x1~2|"
+
+
+def test_index_of_arch_string(benchmark, nb201):
+    nb201.index_of(BEST)  # the id dict is built on first use
+    assert benchmark(nb201.index_of, BEST) == 6111
+
+
+def test_index_list_of_one_arch_string(benchmark, nb201):
+    """The vectorised path with a one-element list (what callers used before index_of)."""
+    assert benchmark(nb201.index, [BEST]).tolist() == [6111]
+
+
+def test_baseline_nb201_api_dict_lookup(benchmark, nb201):
+    """The NB201 API's lookup: a membership test, then a dict read, in a method."""
+    class API:
+        def __init__(self, archs):
+            self.archstr2index = {s: i for i, s in enumerate(archs)}
+
+        def query_index_by_arch(self, arch):
+            if arch in self.archstr2index:
+                return self.archstr2index[arch]
+            return -1
+
+    api = API(nb201.archs.tolist())
+    assert benchmark(api.query_index_by_arch, BEST) == 6111
