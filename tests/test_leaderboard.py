@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
+
 from harness.report.leaderboard import SPEC_DIR, current_rows, load_specs, parse_pm
 from tests.helpers import run_cli
 
@@ -45,15 +47,17 @@ def test_smoke_run_writes_the_leaderboard(tmp_path, harness_home, data_root, nb2
     pngs = sorted(p.name for p in (out / "figures").glob("*.png"))
     assert all((out / "figures" / p).read_bytes()[:4] == b"\x89PNG" for p in pngs)
     assert [p for p in pngs if p.startswith("search_nb201")] == [
-        "search_nb201_ImageNet16-120_queries50.png", "search_nb201_cifar100_queries50.png",
-        "search_nb201_cifar10_queries50.png"]
+        "search_nb201_ImageNet16-120_queries-50.png", "search_nb201_cifar100_queries-50.png",
+        "search_nb201_cifar10_queries-50.png"]
     assert len([p for p in pngs if p.startswith("search_tnb101")]) == 4
     assert "proxy_gap_cifar10.png" in pngs
-    res = json.loads((out / "results.json").read_text())
+    text = (out / "results.json").read_text()
+    res = json.loads(text)
+    _check_results_document(res, text)
     assert {a["method"] for a in res["search"]} == {"random", "rea", "reinforce",
                                                      "local-search"}
     # Table 3: every proxy and ensemble has a row with ours and the published correlation
-    table = {r["proxy"]: r for r in res["proxies"]["cifar10"]}
+    table = {r["proxy"]: r for r in res["display"]["proxies"]["cifar10"]}
     assert len(table) == 15 and table["synflow"]["(c) published ρ / τ (all its archs)"] != "—"
     assert table["params"]["ours vs published scores"] == "exact"
     # like for like: ours and published on the archs both scored (the smoke sample is small,
@@ -65,9 +69,9 @@ def test_smoke_run_writes_the_leaderboard(tmp_path, harness_home, data_root, nb2
     for a in [a for a in res["search"] if a["benchmark"] == "nb201"]:
         # never above the table's optimum, never below a random arch's typical accuracy
         top = {"cifar10": 94.37, "cifar100": 73.51, "ImageNet16-120": 47.31}[a["dataset"]]
-        assert 0.85 * top < a["test_mean"] <= top + 0.01
+        assert 0.85 * top < a["mean"] <= top + 0.01
     # one-shot section: every method's derived cell, the ranking table, Figures 1, 3a, 3b
-    (key, one), = res["oneshot"].items()
+    (key, one), = res["display"]["oneshot"].items()
     assert key.startswith("smoke/") and key.endswith("/cifar10")
     assert [r["method"] for r in one["methods"]] == [
         "beta-darts", "darts-minus", "darts-v1", "darts-v2", "drnas", "fairdarts", "fairnas",
@@ -82,13 +86,13 @@ def test_smoke_run_writes_the_leaderboard(tmp_path, harness_home, data_root, nb2
     assert {"oneshot_fig1_smoke_cifar10.png", "oneshot_fig3a_smoke_cifar10.png",
             "oneshot_fig3b_smoke_cifar10.png"} <= set(pngs)
     # the survey's Table 2 and Table 1 regenerated, and the claims audit page
-    t2 = {r["method"]: r for r in res["survey"]["table2"] if r["dataset"] == "cifar10"}
+    t2 = {r["method"]: r for r in res["display"]["survey"]["table2"] if r["dataset"] == "cifar10"}
     assert len(t2) == 12 and t2["DARTS (2nd order)"]["configuration"] == "smoke"
     assert t2["GAEA"]["survey (DARTS space, CIFAR-10 error; different search space)"] == \
         "2.50±0.06 %, 8.3 GPU-h"
-    assert len(res["survey"]["table1"]["rows"]) == 6
-    verdicts = {c["claim"].split(" ")[0]: c["verdict"] for c in res["survey"]["claims"]}
-    assert len(res["survey"]["claims"]) >= 30 and verdicts["AmoebaNet"] == "mislabelled"
+    assert len(res["display"]["survey"]["table1"]["rows"]) == 6
+    verdicts = {c["claim"].split(" ")[0]: c["verdict"] for c in res["display"]["survey"]["claims"]}
+    assert len(res["display"]["survey"]["claims"]) >= 30 and verdicts["AmoebaNet"] == "mislabelled"
     assert "Claims audit" in (out / "claims.md").read_text()
     md = (out / "README.md").read_text()
     assert "SMOKE configuration, not the paper's" in md
@@ -100,6 +104,73 @@ def test_smoke_run_writes_the_leaderboard(tmp_path, harness_home, data_root, nb2
             check=True)
     res2 = json.loads((tmp_path / "lb2" / "results.json").read_text())
     assert res2["search"] == res["search"]
+
+
+def _check_results_document(res: dict, text: str) -> None:
+    """results.json is data: it validates against the schema (ours, and the jsonschema
+    package's where installed), numbers are numbers with metric and units, no local path."""
+    from harness.report.results import SCHEMA_PATH, validate
+
+    schema = json.loads(SCHEMA_PATH.read_text())
+    validate(res, schema)
+    try:
+        import jsonschema
+    except ImportError:
+        pass
+    else:
+        jsonschema.validate(res, schema)
+    assert not re.search(r"(?<![\w.])/(tmp|home|work|root)/", text), "a local path"
+    prov = res["provenance"]
+    assert prov["profile"] == "smoke" and set(prov["data_sha256"]) >= {"nb201"}
+    assert re.fullmatch(r"[0-9a-f]{64}", prov["data_sha256"]["nb201"])
+    for a in res["search"]:
+        lo, hi = a["ci95"]
+        assert lo <= a["mean"] <= hi and isinstance(a["n"], int)
+        if a["benchmark"] == "nb201":
+            assert a["units"] == "percent" and a["metric"].endswith("/test_acc")
+    syn = next(p for p in res["proxies"]
+               if p["proxy"] == "synflow" and p["dataset"] == "cifar10")
+    shown = next(r for r in res["display"]["proxies"]["cifar10"] if r["proxy"] == "synflow")
+    assert shown["(a) ours ρ test [95% CI]"].startswith(f"{syn['ours']['spearman']:.3f} [")
+    lo, hi = syn["ours"]["spearman_ci95"]
+    assert lo <= syn["ours"]["spearman"] <= hi
+    assert syn["published"]["n"] > 1000
+    assert syn["original_spearman"] == pytest.approx(0.74, abs=0.005)  # Abdelfattah et al.
+    one = res["oneshot"]
+    assert {o["method"] for o in one} >= {"darts-v1", "spos"}
+    assert all(o["units"] == "percent" for o in one)
+
+
+def test_figure_names_and_labels():
+    from harness.report.leaderboard import budget_slug, metric_label
+    from harness.report.results import metric_units
+
+    assert budget_slug("sim_seconds=2.691e+06") == "sim-seconds-2691000"
+    assert budget_slug("queries=150") == "queries-150"
+    sel = [{"dataset": "cifar10", "report_on": "cifar10/test_acc"},
+           {"dataset": "autoencoder", "report_on": "autoencoder/test_ssim"}]
+    assert metric_label("nb201", "cifar10", sel) == "CIFAR-10 test accuracy (%)"
+    assert metric_label("tnb101-micro", "autoencoder", sel) == "autoencoder test SSIM"
+    assert [metric_units(m) for m in ("x/test_acc", "test_ssim", "valid_l1_loss",
+                                      "test_mIoU", "test_top1")] == [
+        "percent", "SSIM (0-1)", "loss", "percent", "percent"]
+
+
+def test_the_schema_validator_catches_what_it_should():
+    from harness.report.results import validate
+
+    schema = {"type": "object", "required": ["a"], "additionalProperties": False,
+              "properties": {"a": {"type": "array", "items": {"type": "number"},
+                                   "minItems": 2, "maxItems": 2},
+                             "p": {"$ref": "#/$defs/t"}},
+              "$defs": {"t": {"type": "string", "pattern": "^(?!/tmp/)"}}}
+    validate({"a": [1, 2.5]}, schema)
+    for bad, why in [({}, "missing 'a'"), ({"a": [1]}, "fewer than 2"),
+                     ({"a": [1, "2"]}, "str where number"), ({"a": [1, True]}, "bool where"),
+                     ({"a": [1, 2], "b": 1}, "unexpected key 'b'"),
+                     ({"a": [1, 2], "p": "/tmp/x.sqlite"}, "does not match")]:
+        with pytest.raises(ValueError, match=why):
+            validate(bad, schema)
 
 
 def test_older_method_versions_and_data_are_ignored():

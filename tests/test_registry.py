@@ -116,12 +116,28 @@ def test_installed_plugin_is_discovered_and_runs(plugin_site, harness_home, data
     assert_one_line_error(proc, "'broken'", "failed to import", "fix or uninstall")
 
 
-def test_conformance_of_the_installed_plugin(plugin_site, nb201, monkeypatch):
+@pytest.mark.parametrize("bench_name", ["nb201", "tnb101-micro", "tnb101-macro", "nb101"])
+def test_the_example_plugin_conforms_on_every_shipped_benchmark(
+        plugin_site, nb201, monkeypatch, tmp_path, bench_name, harness_home, data_root):
+    """The template handed to plugin authors passes check_method everywhere (it used to
+    re-query seen archs forever on TransNAS-Bench-101's small neighbourhoods). NB101: a
+    table of every cell on at most 5 vertices (the shared data has no full NB101 table)."""
     monkeypatch.syspath_prepend(str(plugin_site))
+    monkeypatch.setenv("NAS_HARNESS_HOME", str(harness_home))
+    monkeypatch.setenv("NAS_HARNESS_DATA", str(data_root))
+    import adapters
     from harness.testing import check_method
 
     cls = Registry([Entry("g", "harness_example_plugin:GreedyMutation", "x")]).get("g")
-    assert len(check_method(cls, nb201)) == 7
+    if bench_name == "nb101":
+        from tests.test_nb101 import _complete_small_table
+
+        _complete_small_table(tmp_path / "nb101.h5")
+        bench = adapters.open_file("nb101", tmp_path / "nb101.h5")
+    else:
+        bench = nb201 if bench_name == "nb201" else adapters.load_benchmark(bench_name)
+    dataset = {"nb201": "cifar10", "nb101": "cifar10"}.get(bench_name, "jigsaw")
+    assert len(check_method(cls, bench, dataset, minutes=2)) == 7
 
 
 def test_a_plugin_that_exits_at_import_fails_alone(tmp_path, monkeypatch):

@@ -145,7 +145,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         _warn(f"cell failed: {f}")
     if args.out or args.all:
         out = Path(args.out) if args.out else Path("leaderboard")
-        res = leaderboard.build(store, out, reg)
+        res = leaderboard.build(store, out, reg, profile=profile["name"])
         _print_summary(res)
         print(f"leaderboard: {out}/README.md, {out}/index.html, {out}/results.json, "
               f"{len(res['figures'])} figures")
@@ -187,12 +187,13 @@ def check_device(name: str, elsewhere: bool = False) -> str:
 def _print_summary(res: dict) -> None:
     from tabulate import tabulate
 
-    rows = [[a["benchmark"], a["dataset"], a["method"], a["budget"], a["n_seeds"],
-             f"{a['test_mean']:.2f} ± {a['test_std']:.2f}"] for a in res["search"]]
+    rows = [[a["benchmark"], a["method"], a["budget"], a["n"],
+             a["metric"] + (" (%)" if a["units"] == "percent" else ""),
+             f"{a['mean']:.2f} ± {a['std']:.2f}"] for a in res["search"]]
     if rows:
-        print(tabulate(rows, headers=["benchmark", "dataset", "method", "budget", "seeds",
-                                      "reported metric of the incumbent"]))
-    for key, t in res.get("oneshot", {}).items():
+        print(tabulate(rows, headers=["benchmark", "method", "budget", "seeds",
+                                      "incumbent's metric", "mean ± std"]))
+    for key, t in res["display"].get("oneshot", {}).items():
         print(f"\none-shot on nb201 ({key}): test accuracy of the derived cell")
         print(tabulate([{k: r[k] for k in list(r)[:5]} for r in t["methods"]],
                        headers="keys"))
@@ -240,7 +241,12 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
     if not path.exists():
         raise ConfigError(f"store {path} not found; run 'python -m harness run --all' first")
     store = open_store(path)
-    res = leaderboard.build(store, output_folder("--out", args.out), default_registry())
+    from harness.run.profile import PROFILE_DIR
+
+    # a store named after a built-in profile (the default store of 'run') records its name
+    profile = path.stem if (PROFILE_DIR / f"{path.stem}.json").exists() else None
+    res = leaderboard.build(store, output_folder("--out", args.out), default_registry(),
+                            profile=profile)
     _print_summary(res)
     print(f"leaderboard written to {args.out}")
     return 0

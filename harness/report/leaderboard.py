@@ -70,8 +70,38 @@ def aggregate_search(rows: list[dict]) -> list[dict[str, Any]]:
     return out
 
 
+def budget_slug(budget: str) -> str:
+    """A file-name form of a budget key: 'sim_seconds=2.691e+06' -> 'sim-seconds-2691000'."""
+    out = []
+    for part in budget.split(","):
+        k, _, v = part.partition("=")
+        try:
+            f = float(v)
+            v = str(int(f)) if f.is_integer() else f"{f:g}"
+        except ValueError:
+            pass
+        out.append(f"{k.replace('_', '-')}-{v}" if v else k.replace("_", "-"))
+    return "_".join(out)
+
+
+def table_optimum(benchmark: str, report_on: str) -> float | None:
+    """The best value of the reported metric in the benchmark's table (None when the table
+    cannot be opened here: the leaderboard is then drawn without the line)."""
+    try:
+        import adapters
+        from harness.core.cellbase import _get_bench
+
+        bench = _get_bench(benchmark) if adapters.spec(benchmark) else None
+        ds, _, metric = report_on.partition("/")
+        col = bench.query(np.arange(bench.num_archs, dtype=np.int64), metric, ds)
+        higher = bench.h5.metric_attrs(ds, metric).get("higher_is_better", True)
+        return float(np.nanmax(col) if higher else np.nanmin(col))
+    except Exception:  # no converted table here: no line, the numbers are unaffected
+        return None
+
+
 def _trajectory_figure(rows: list[dict], benchmark: str, dataset: str, path: Path,
-                       optimum: float | None = None) -> None:
+                       optimum: float | None = None, ylabel: str = "") -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -107,29 +137,50 @@ def _trajectory_figure(rows: list[dict], benchmark: str, dataset: str, path: Pat
         ax.plot(x, mean, label=f"{m} (n={len(a)})")
         ax.fill_between(x, mean - half, mean + half, alpha=0.2)
     if optimum is not None:
-        ax.axhline(optimum, color="k", ls="--", lw=0.8, label=f"table optimum {optimum:.2f}")
+        ax.axhline(optimum, color="k", ls="--", lw=0.8, label=f"table optimum {optimum:.4g}")
     ax.set_xlabel("simulated training seconds" if grid is not None
                   else "queries (new architectures evaluated)")
-    ax.set_ylabel("reported metric of the incumbent")
+    ax.set_ylabel(ylabel or "reported metric of the incumbent")
     ax.set_title(f"{benchmark} / {dataset}: mean and 95% CI over seeds")
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right", fontsize=8)
+    # the axis fits the data: from the early incumbents (5th percentile) to the optimum
     early = [t[min(len(t) - 1, 9)] for ts in by_method.values() for t in ts]
     early = [v for v in early if np.isfinite(v)]
-    if early and min(early) >= 0:
-        ax.set_ylim(bottom=max(0, np.percentile(early, 5) - 2))
+    last = [t[-1] for ts in by_method.values() for t in ts if np.isfinite(t[-1])]
+    if early and last:
+        lo = float(np.percentile(early, 5))
+        hi = max(max(last), optimum if optimum is not None else -np.inf)
+        pad = 0.05 * (hi - lo) if hi > lo else 0.05 * max(abs(hi), 1e-3)
+        ax.set_ylim(lo - pad, hi + pad)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
+
+
+def metric_label(bench: str, dataset: str, sel: list[dict]) -> str:
+    """'CIFAR-10 test accuracy (%)'-style name of the reported metric of ``sel``."""
+    from harness.report.results import metric_units
+
+    on = sorted({a["report_on"] for a in sel if a["dataset"] == dataset}) or [dataset]
+    ds, _, metric = on[0].partition("/")
+    units = metric_units(metric)
+    nice = {"test_acc": "test accuracy", "test_ssim": "test SSIM",
+            "test_l1_loss": "test L1 loss", "test_top1": "test top-1 accuracy",
+            "test_neg_loss": "test negative loss", "test_mIoU": "test mIoU"}.get(
+        metric, metric.replace("_", " "))
+    names = {"cifar10": "CIFAR-10", "cifar100": "CIFAR-100"}
+    return f"{names.get(ds, ds)} {nice}" + (" (%)" if units == "percent" else "")
 
 
 def _fmt(mean: float, std: float | None) -> str:
     return f"{mean:.2f} ± {std:.2f}" if std is not None else f"{mean:.2f}"
 
 
-def build(store, out_dir: str | Path, registry=None, spec_dir: Path = SPEC_DIR
-          ) -> dict[str, Any]:
-    """Write README.md, index.html, results.json and figures/*.png into ``out_dir``."""
+def build(store, out_dir: str | Path, registry=None, spec_dir: Path = SPEC_DIR,
+          profile: str | None = None) -> dict[str, Any]:
+    """Write README.md, index.html, results.json and figures/*.png into ``out_dir``
+    (``profile``: the name recorded in results.json's provenance)."""
     from tabulate import tabulate
 
     out = Path(out_dir)
@@ -147,6 +198,7 @@ def build(store, out_dir: str | Path, registry=None, spec_dir: Path = SPEC_DIR
     sections_md: list[str] = []
     sections_html: list[str] = []
     figures: list[str] = []
+    captions: dict[str, str] = {}
     tables: dict[str, Any] = {}
     for bench in sorted({a["benchmark"] for a in agg}):
         datasets = [d for d in ("cifar10", "cifar100", "ImageNet16-120")
@@ -215,13 +267,20 @@ def build(store, out_dir: str | Path, registry=None, spec_dir: Path = SPEC_DIR
                   tabulate(table + refrows, headers="keys", tablefmt="html")]
             for d in datasets:
                 bud = pairs[d]
-                name = f"search_{bench}_{d}_{bud.replace('=', '').replace(',', '_')}.png"
+                name = f"search_{bench}_{d}_{budget_slug(bud)}.png"
                 opt = next((parse_pm(s["test"][d])[0] for s in specs.get("search", [])
                             if s.get("optimum") and s.get("benchmark") == bench
                             and d in s["test"]), None)
+                on = next((a["report_on"] for a in sel if a["dataset"] == d), None)
+                if opt is None and on:
+                    opt = table_optimum(bench, on)
                 _trajectory_figure([r for r in rows if r["budget"] == bud], bench, d,
-                                   out / "figures" / name, opt)
+                                   out / "figures" / name, opt,
+                                   metric_label(bench, d, sel))
                 figures.append(f"figures/{name}")
+                captions[f"figures/{name}"] = (
+                    f"{bench} {d}: {metric_label(bench, d, sel)} of the incumbent against "
+                    f"the budget ({bud}), mean and 95% CI over seeds")
                 md.append(f"![{bench} {d} trajectories](figures/{name})")
                 hp.append(f'<img src="figures/{html.escape(name)}" alt="{html.escape(d)}" '
                           'width="480">')
@@ -248,10 +307,9 @@ def build(store, out_dir: str | Path, registry=None, spec_dir: Path = SPEC_DIR
     sections_md.append(survey["markdown"])
     sections_html.append(survey["html"])
     generated = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
-    meta = {"generated": generated, "store": str(store.path), "rows_used": len(rows),
-            "data_sha256": sorted({r["data_sha256"] for r in rows}),
-            "package_version": rows[0]["package_version"],
-            "git_commit": sorted({r["git_commit"] for r in rows})}
+    from harness.report import results as results_doc
+
+    data_sha = sorted({r["data_sha256"] for r in rows})
     header = ("# nas-harness leaderboard\n\nRegenerated from the results store by "
               "`python -m harness leaderboard` (also at the end of `run --all`). Published "
               "numbers appear only where the reference file marks them VERIFIED; `ours ±x` "
@@ -261,7 +319,7 @@ def build(store, out_dir: str | Path, registry=None, spec_dir: Path = SPEC_DIR
               "after `python -m harness data convert nb101 --from nasbench_only108.tfrecord` "
               "it is included by `run --all`.\n\n"
               f"Rows used: {len(rows)}; data sha256: "
-              f"{', '.join(s[:12] for s in meta['data_sha256'])}; generated {generated}.\n")
+              f"{', '.join(s[:12] for s in data_sha)}; generated {generated}.\n")
     (out / "README.md").write_text(header + "\n" + "\n".join(sections_md))
     (out / "index.html").write_text(
         "<!doctype html><html><head><meta charset='utf-8'><title>nas-harness leaderboard"
@@ -270,7 +328,11 @@ def build(store, out_dir: str | Path, registry=None, spec_dir: Path = SPEC_DIR
         "</style></head><body><h1>nas-harness leaderboard</h1>"
         f"<p>{html.escape(header.split(chr(10), 2)[2])}</p>" + "\n".join(sections_html)
         + "</body></html>\n")
-    results = {"meta": meta, "search": agg, "tables": tables, "proxies": proxy["tables"],
-               "oneshot": oneshot["tables"], "survey": survey["tables"], "figures": figures}
+    results = results_doc.document(
+        rows, agg, proxy["records"],
+        [{"path": f, "caption": captions.get(f, Path(f).stem.replace("_", " "))}
+         for f in figures],
+        {"search": tables, "proxies": proxy["tables"], "oneshot": oneshot["tables"],
+         "survey": survey["tables"]}, generated, profile)
     (out / "results.json").write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
     return results

@@ -107,6 +107,7 @@ def build_section(rows: list[dict], specs: dict, refs: dict, out: Path) -> dict[
     md: list[str] = []
     hp: list[str] = []
     data: dict[str, Any] = {}
+    records: list[dict[str, Any]] = []
     figures: list[str] = []
     for bench, ds in _order((*ours, *pub)):
         methods = sorted({m for b, d, m in (*ours, *pub) if (b, d) == (bench, ds)})
@@ -123,6 +124,7 @@ def build_section(rows: list[dict], specs: dict, refs: dict, out: Path) -> dict[
                 a = ro["agreement"]
                 agree = "exact" if a.get("exact") else f"{a['spearman']:.3f} (n={a['n']})"
             sh = ro.get("shared") if ro else None
+            records.append(_record(bench, ds, m, ro, p, sh, orig, survey))
             table.append({
                 "proxy": m,
                 "(a) ours ρ test [95% CI]": ci_text(ro["test"], "spearman") if ro else "—",
@@ -219,7 +221,39 @@ def build_section(rows: list[dict], specs: dict, refs: dict, out: Path) -> dict[
         md.append("Survey values without a verified original (not used as checks): "
                   + ", ".join(unver) + ".\n")
     return {"markdown": "\n".join(md), "html": "\n".join(hp), "tables": data,
-            "figures": figures}
+            "records": records, "figures": figures}
+
+
+def _stat(c: dict | None, key: str) -> float | None:
+    v = (c or {}).get(key)
+    return float(v) if v is not None and np.isfinite(v) else None
+
+
+def _record(bench: str, ds: str, proxy: str, ro: dict | None, p: dict | None,
+            sh: dict | None, orig: float | None, survey: float | None) -> dict[str, Any]:
+    """One proxy's numbers on one dataset for results.json (numbers, never text)."""
+    test = (ro or {}).get("test") or {}
+    ci = test.get("spearman_ci")
+    ptest = (p or {}).get("result", {}).get("test") if p else None
+    return {
+        "benchmark": bench, "dataset": ds, "proxy": proxy,
+        "metric": "test_acc" if bench in ("nb201", "nb101") else "test metric (best over epochs)",
+        "ours": None if ro is None else {
+            "spearman": _stat(test, "spearman"), "kendall": _stat(test, "kendall"),
+            "spearman_ci95": [float(x) if np.isfinite(x) else None for x in ci] if ci else None,
+            "spearman_valid": _stat(ro.get("valid"), "spearman"),
+            "n": int(test.get("n", 0)), "worst": int(test.get("worst", 0) or 0),
+            "nan": int(test.get("nan", 0) or 0),
+            "archs_sampled": int(ro.get("archs_sampled", test.get("n", 0)) or 0),
+            "seconds_per_arch": _stat(ro, "median_seconds"),
+            "complete": ro.get("complete") is not False},
+        "shared": None if not sh else {
+            "n": int(sh["n"]), "ours_spearman": _stat(sh["ours"], "spearman"),
+            "published_spearman": _stat(sh["published"], "spearman")},
+        "published": None if not ptest else {
+            "spearman": _stat(ptest, "spearman"), "kendall": _stat(ptest, "kendall"),
+            "n": int(ptest.get("n", 0))},
+        "original_spearman": orig, "survey_value": survey}
 
 
 def _figure_3c(ds: str, ours: dict, pub: dict, out: Path) -> str | None:
