@@ -58,3 +58,37 @@ def watchdog(seconds: int, what: str):
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, old)
+
+
+@contextlib.contextmanager
+def browser():
+    """Headless Chromium through chromedriver (selenium). Skips, with the reason, where
+    either is missing, unless NAS_HARNESS_REQUIRE_BROWSER is set (``.ci/run`` sets it once
+    it has installed Debian's chromium and chromium-driver): then it fails."""
+    import shutil
+
+    chrome = shutil.which("chromium") or shutil.which("chromium-browser")
+    driver_bin = shutil.which("chromedriver")
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+    except ImportError:
+        webdriver = None
+    why = ("selenium is not installed (pip install -e '.[test]')" if webdriver is None else
+           "Debian's chromium and chromium-driver are not installed (apt-get install "
+           "chromium chromium-driver)" if not (chrome and driver_bin) else "")
+    if why:
+        if os.environ.get("NAS_HARNESS_REQUIRE_BROWSER"):
+            pytest.fail(f"browser test required but {why}")
+        pytest.skip(why)
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = chrome
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1280,1600",
+                "--allow-file-access-from-files"):
+        opts.add_argument(arg)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(driver_bin), options=opts)
+    try:
+        yield driver
+    finally:
+        driver.quit()

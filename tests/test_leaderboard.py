@@ -37,11 +37,19 @@ def test_reference_copy_matches_the_project_file(data_root):
         shared.read_text())
 
 
-def test_smoke_run_writes_the_leaderboard(tmp_path, harness_home, data_root, nb201):
+@pytest.fixture(scope="module")
+def smoke_site(tmp_path_factory, harness_home, data_root, nb201):
+    """One smoke run's store and leaderboard, shared by the tests of this module."""
+    tmp = tmp_path_factory.mktemp("smoke-site")
     env = {"NAS_HARNESS_HOME": str(harness_home), "NAS_HARNESS_DATA": str(data_root)}
-    store, out = tmp_path / "s.sqlite", tmp_path / "lb"
+    store, out = tmp / "s.sqlite", tmp / "lb"
     run_cli("run", "--all", "--profile", "smoke", "--store", str(store), "--out", str(out),
             "--quiet", env=env, check=True)
+    return env, store, out
+
+
+def test_smoke_run_writes_the_leaderboard(tmp_path, smoke_site):
+    env, store, out = smoke_site
     for f in ("README.md", "index.html", "results.json"):
         assert (out / f).stat().st_size > 500
     pngs = sorted(p.name for p in (out / "figures").glob("*.png"))
@@ -139,6 +147,50 @@ def _check_results_document(res: dict, text: str) -> None:
     one = res["oneshot"]
     assert {o["method"] for o in one} >= {"darts-v1", "spos"}
     assert all(o["units"] == "percent" for o in one)
+
+
+def test_the_site_in_a_real_browser(smoke_site):
+    """index.html in headless Chromium (Debian's chromium + chromium-driver, selenium): no
+    console error, every image loads, a click on a header sorts the rows, every contents
+    link lands on an anchor. The screenshot is kept as .cache/artefacts/leaderboard-index.png."""
+    from tests.helpers import REPO, browser
+
+    _, _, out = smoke_site
+    with browser() as driver:
+        driver.get((out / "index.html").resolve().as_uri())
+        errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+        assert not errors, errors
+        broken = driver.execute_script(
+            "return Array.from(document.images).filter(function(i){return !(i.complete && "
+            "i.naturalWidth > 0);}).map(function(i){return i.src;});")
+        assert driver.execute_script("return document.images.length;") >= 8 and not broken
+        links = driver.execute_script(
+            "return Array.from(document.querySelectorAll('nav a')).map(function(a){"
+            "return [a.getAttribute('href'), !!document.getElementById("
+            "a.getAttribute('href').slice(1))];});")
+        assert len(links) >= 8 and all(ok for _, ok in links), links
+        # sort the first search table by its CIFAR-10 column, both ways
+        table = driver.find_element("css selector", "table.sortable")
+        heads = table.find_elements("css selector", "thead th")
+        col = next(i for i, h in enumerate(heads) if h.text.strip() == "cifar10")
+
+        def column():
+            return [float(r.find_elements("css selector", "td")[col].text.split()[0])
+                    for r in table.find_elements("css selector", "tbody tr")
+                    if r.find_elements("css selector", "td")[col].text[:1].isdigit()]
+
+        heads[col].click()
+        up = column()
+        assert len(up) >= 4 and up == sorted(up)
+        heads[col].click()
+        assert column() == sorted(up, reverse=True)
+        assert heads[col].get_attribute("aria-sort") == "descending"
+        cells = table.find_elements("css selector", "td.num")
+        assert cells and cells[0].value_of_css_property("text-align") == "right"
+        shot = REPO / ".cache" / "artefacts" / "leaderboard-index.png"
+        shot.parent.mkdir(parents=True, exist_ok=True)
+        driver.execute_script("window.scrollTo(0, 0);")
+        assert driver.save_screenshot(str(shot)) and shot.stat().st_size > 10_000
 
 
 def test_figure_names_and_labels():

@@ -70,6 +70,27 @@ def aggregate_search(rows: list[dict]) -> list[dict[str, Any]]:
     return out
 
 
+def figure_caption(path: str) -> str:
+    """A caption for a figure the proxy and one-shot sections draw, from its file name."""
+    stem = Path(path).stem
+    parts = stem.split("_")
+    if stem.startswith("proxy_gap_"):
+        return (f"Proxy gap ({stem[10:]}), survey Figure 3c: rank-normalised score of the best "
+                "ensemble and the best single proxy against rank-normalised test accuracy, "
+                "with the diagonal")
+    if stem.startswith("proxy_tasks_"):
+        return (f"Spearman ρ of each zero-cost proxy with each {stem[12:]} task's test "
+                "metric: rankings change across tasks")
+    if stem.startswith("oneshot_fig1_"):
+        return (f"Survey Figure 1 ({parts[2]} configuration, {parts[3]}): architecture weight "
+                "of each operation over epochs, mean over the six edges")
+    if stem.startswith(("oneshot_fig3a_", "oneshot_fig3b_")):
+        kind = "weight-sharing supernets" if "fig3a" in stem else "the DARTS relaxation"
+        return (f"Survey Figure {parts[1][3:]} ({parts[2]} configuration, {parts[3]}): the "
+                f"estimate of {kind} for each sampled arch against its table test accuracy")
+    return stem.replace("_", " ")
+
+
 def budget_slug(budget: str) -> str:
     """A file-name form of a budget key: 'sim_seconds=2.691e+06' -> 'sim-seconds-2691000'."""
     out = []
@@ -321,13 +342,13 @@ def build(store, out_dir: str | Path, registry=None, spec_dir: Path = SPEC_DIR,
               f"Rows used: {len(rows)}; data sha256: "
               f"{', '.join(s[:12] for s in data_sha)}; generated {generated}.\n")
     (out / "README.md").write_text(header + "\n" + "\n".join(sections_md))
-    (out / "index.html").write_text(
-        "<!doctype html><html><head><meta charset='utf-8'><title>nas-harness leaderboard"
-        "</title><style>body{font-family:sans-serif;max-width:1100px;margin:auto}"
-        "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 6px}"
-        "</style></head><body><h1>nas-harness leaderboard</h1>"
-        f"<p>{html.escape(header.split(chr(10), 2)[2])}</p>" + "\n".join(sections_html)
-        + "</body></html>\n")
+    for f in figures:
+        captions.setdefault(f, figure_caption(f))
+    from harness.report.site import page
+
+    (out / "index.html").write_text(page(
+        "nas-harness leaderboard", html.escape(header.split(chr(10), 2)[2]), sections_html,
+        captions))
     results = results_doc.document(
         rows, agg, proxy["records"],
         [{"path": f, "caption": captions.get(f, Path(f).stem.replace("_", " "))}
