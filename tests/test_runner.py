@@ -320,3 +320,48 @@ def test_two_runs_export_byte_identical_files(tmp_path, cli_env):
                 str(out), env=cli_env, check=True)
         outs.append(out.read_bytes())
     assert outs[0] == outs[1] and b"median_seconds" not in outs[0] and len(outs[0]) > 1000
+
+
+def test_warnings_only_for_benchmarks_the_run_touches(tmp_path, monkeypatch, data_root):
+    """NB101 (not converted, not in the shared data) is named only when the run would use it."""
+    from harness.run.engine import drop_unavailable
+
+    monkeypatch.setenv("NAS_HARNESS_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("NAS_HARNESS_DATA", str(data_root))
+
+    def profile():
+        return {"search": {"benchmarks": {"nb201": ["cifar10"], "nb101": ["cifar10"]}},
+                "proxies": {"benchmarks": {"nb101": ["cifar10"]}, "published_only": {}}}
+
+    for kw, warned in [({}, 1), ({"benchmarks": ["nb201"]}, 0), ({"kinds": {"oneshot"}}, 0),
+                       ({"kinds": {"proxy"}}, 1), ({"benchmarks": ["nb101"]}, 1)]:
+        said: list[str] = []
+        prof = profile()
+        drop_unavailable(prof, said.append, **kw)
+        assert len(said) == warned, (kw, said)
+        assert "nb101" not in prof["search"]["benchmarks"]  # dropped either way
+        assert all(s.startswith("nb101 skipped: not converted") for s in said)
+
+
+def test_a_plain_run_prints_what_it_ran_with_the_metric_named(tmp_path, cli_env, nb201):
+    store = tmp_path / "s.sqlite"
+    args = ("run", "random", "rea", "--profile", "smoke", "--benchmark", "nb201", "--dataset",
+            "cifar10", "--seeds", "2", "--store", str(store), "--quiet")
+    proc = run_cli(*args, env=cli_env, check=True)
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("nb201")]
+    assert [ln.split()[1] for ln in lines] == ["random", "rea"], proc.stdout
+    assert all("cifar10/test_acc (%)" in ln for ln in lines)
+    assert "nb101" not in proc.stderr  # a benchmark this run does not touch
+    means = [float(ln.split()[-3]) for ln in lines]
+    assert all(85 < m <= 94.37 for m in means)  # below the table's CIFAR-10 optimum
+    again = run_cli(*args, env=cli_env, check=True)  # everything stored: same table
+    assert [ln for ln in again.stdout.splitlines() if ln.startswith("nb201")] == lines
+
+
+def test_export_and_leaderboard_name_the_default_store(tmp_path, data_root):
+    env = {"NAS_HARNESS_HOME": str(tmp_path / "home"), "NAS_HARNESS_DATA": str(data_root)}
+    want = str(tmp_path / "home" / "results" / "default.sqlite")
+    for cmd in (("export",), ("leaderboard", "--out", str(tmp_path / "lb"))):
+        line = assert_one_line_error(run_cli(*cmd, env=env), want, "not found (the default")
+        assert "pass --store FILE" in line
+    assert not (tmp_path / "lb").exists()

@@ -10,6 +10,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from harness.cli import summary as summary_out
 from harness.core import config
 from harness.core.errors import ConfigError, HarnessError
 
@@ -22,6 +23,17 @@ def _default_store(profile: str) -> Path:
     d = config.cache_home() / "results"
     d.mkdir(parents=True, exist_ok=True)
     return d / f"{profile}.sqlite"
+
+
+def _existing_store(given: str | None) -> Path:
+    """The store ``export``/``leaderboard`` read: ``--store``, else the default profile's."""
+    path = Path(given) if given else config.cache_home() / "results" / "default.sqlite"
+    if not path.exists():
+        where = "" if given else (" (the default: 'run' writes NAS_HARNESS_HOME/results/"
+                                  "<profile>.sqlite unless given --store)")
+        raise ConfigError(f"store {path} not found{where}; run 'python -m harness run --all' "
+                          "first or pass --store FILE")
+    return path
 
 
 # ---- list ---------------------------------------------------------------------------------
@@ -76,7 +88,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         b = _get_bench(bname)
         return b.train_time([0], b.protocol(ds)["search_dataset"]) is not None
 
-    runner.drop_unavailable(profile, _warn)
+    runner.drop_unavailable(profile, _warn, benchmarks=args.benchmark,
+                            kinds={c.kind for c in methods.values()})
     known: set[str] = set()
     for b in {*(args.benchmark or []), *(profile.get("search") or {}).get("benchmarks", {})}:
         if args.benchmark and b not in args.benchmark:
@@ -143,10 +156,12 @@ def cmd_run(args: argparse.Namespace) -> int:
               "--oneshot-minutes 0 to finish in one go.")
     for f in summary.failed:
         _warn(f"cell failed: {f}")
+    if not (args.out or args.all):  # no leaderboard: the numbers of what this run covers
+        summary_out.print_ran(store, reg, set(methods), args)
     if args.out or args.all:
         out = Path(args.out) if args.out else Path("leaderboard")
         res = leaderboard.build(store, out, reg, profile=profile["name"])
-        _print_summary(res)
+        summary_out.print_summary(res)
         print(f"leaderboard: {out}/README.md, {out}/index.html, {out}/results.json, "
               f"{len(res['figures'])} figures")
     store.close()
@@ -184,31 +199,11 @@ def check_device(name: str, elsewhere: bool = False) -> str:
     return name
 
 
-def _print_summary(res: dict) -> None:
-    from tabulate import tabulate
-
-    rows = [[a["benchmark"], a["method"], a["budget"], a["n"],
-             a["metric"] + (" (%)" if a["units"] == "percent" else ""),
-             f"{a['mean']:.2f} ± {a['std']:.2f}"] for a in res["search"]]
-    if rows:
-        print(tabulate(rows, headers=["benchmark", "method", "budget", "seeds",
-                                      "incumbent's metric", "mean ± std"]))
-    for key, t in res["display"].get("oneshot", {}).items():
-        print(f"\none-shot on nb201 ({key}): test accuracy of the derived cell")
-        print(tabulate([{k: r[k] for k in list(r)[:5]} for r in t["methods"]],
-                       headers="keys"))
-        if t.get("claim_verdict"):
-            print(f"survey's FairNAS claim (τ 0.4 -> 0.7): {t['claim_verdict']}")
-
-
 # ---- export / leaderboard -----------------------------------------------------------------
 def cmd_export(args: argparse.Namespace) -> int:
     from harness.core.store import COLUMNS, VOLATILE, json_safe, open_store, without_volatile
 
-    path = Path(args.store)
-    if not path.exists():
-        raise ConfigError(f"store {path} not found; pass the file given to 'run --store'")
-    rows = open_store(path).rows()
+    rows = open_store(_existing_store(args.store)).rows()
     if args.drop_volatile:
         rows = [without_volatile(r) for r in rows]
     cols = [c for c in COLUMNS if not (args.drop_volatile and c in VOLATILE)]
@@ -237,9 +232,7 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
     from harness.core.store import open_store
     from harness.report import leaderboard
 
-    path = Path(args.store)
-    if not path.exists():
-        raise ConfigError(f"store {path} not found; run 'python -m harness run --all' first")
+    path = _existing_store(args.store)
     store = open_store(path)
     from harness.run.profile import PROFILE_DIR
 
@@ -247,7 +240,7 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
     profile = path.stem if (PROFILE_DIR / f"{path.stem}.json").exists() else None
     res = leaderboard.build(store, output_folder("--out", args.out), default_registry(),
                             profile=profile)
-    _print_summary(res)
+    summary_out.print_summary(res)
     print(f"leaderboard written to {args.out}")
     return 0
 
@@ -387,8 +380,9 @@ def add_parsers(sub, parser_class) -> None:
     x.add_argument("--quiet", action="store_true", help="no progress bar")
     x.set_defaults(func=cmd_run)
 
+    store_help = "results database (default: NAS_HARNESS_HOME/results/default.sqlite)"
     x = sub.add_parser("export", help="write all rows of a store as CSV or JSON")
-    x.add_argument("--store", required=True)
+    x.add_argument("--store", help=store_help)
     x.add_argument("--format", choices=("csv", "json"), default="csv")
     x.add_argument("--output", "-o", help="file (default: stdout)")
     x.add_argument("--drop-volatile", action="store_true",
@@ -398,7 +392,7 @@ def add_parsers(sub, parser_class) -> None:
     x.set_defaults(func=cmd_export)
 
     x = sub.add_parser("leaderboard", help="regenerate the leaderboard from a store")
-    x.add_argument("--store", required=True)
+    x.add_argument("--store", help=store_help)
     x.add_argument("--out", default="leaderboard")
     x.set_defaults(func=cmd_leaderboard)
 

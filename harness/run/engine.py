@@ -25,19 +25,26 @@ from harness.run.executors import Executor, InlineExecutor, PoolExecutor
 from harness.search.cells import Cell
 
 
-def drop_unavailable(profile: dict[str, Any], warn) -> None:
-    """Remove benchmarks that are neither converted nor in the data root (with a hint)."""
+def drop_unavailable(profile: dict[str, Any], warn, benchmarks: list[str] | None = None,
+                     kinds: set[str] | None = None) -> None:
+    """Remove benchmarks that are neither converted nor in the data root, with a hint for
+    each one this run would have touched (``benchmarks``: the run's benchmark filter;
+    ``kinds``: the kinds of method it runs — a section no method of the run uses, or a
+    benchmark outside the filter, is dropped without a warning)."""
     import adapters
     from harness.core import config
 
     root = config.data_root()
     told = set()
+    section_kind = {"search": "search", "proxies": "proxy", "oneshot": "oneshot"}
     for sec, part in (("search", "benchmarks"), ("proxies", "benchmarks"),
                       ("proxies", "published_only"), ("oneshot", "benchmarks")):
         for b in list((profile.get(sec) or {}).get(part, {})):
             sp = adapters.spec(b)
             if not sp.shared_present(root) and not adapters.cache_path(b).exists():
-                if b not in told:
+                touched = (not benchmarks or b in benchmarks) and (
+                    kinds is None or section_kind[sec] in kinds)
+                if b not in told and touched:
                     warn(f"{b} skipped: not converted and not in the data root; run 'python "
                          f"-m harness data convert {b} --from FILE' with {sp.official_files}")
                     told.add(b)
