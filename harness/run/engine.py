@@ -95,8 +95,10 @@ class _Bars:
         if self.enabled and n:
             from tqdm import tqdm
 
+            # delay: a bar appears only after a second (no stray "0/1" before the sweep
+            # knows its size, no flash of a phase that ends at once)
             self.bar = tqdm(total=n, desc=desc, unit=unit, file=sys.stderr, mininterval=1.0,
-                            dynamic_ncols=True)
+                            dynamic_ncols=True, delay=1.0)
         return self.bar
 
     def tick(self, n: int = 1) -> None:
