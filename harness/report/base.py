@@ -50,6 +50,15 @@ def latest(rows: list[dict], kind: str) -> dict[tuple[str, str, str], dict]:
     return out
 
 
+def mean_ci(x) -> tuple[float, float, float]:
+    """Mean, sample std and the half-width of the normal 95% interval of the mean."""
+    x = np.asarray(x, dtype=float)
+    mean = float(np.mean(x))
+    std = float(np.std(x, ddof=1)) if len(x) > 1 else 0.0
+    half = 1.96 * std / np.sqrt(len(x)) if len(x) > 1 else 0.0
+    return mean, std, half
+
+
 def ci_text(c: dict, key: str) -> str:
     v = c.get(key)
     lo, hi = c.get(key + "_ci", [np.nan, np.nan])

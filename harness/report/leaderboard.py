@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from harness.core.errors import ConfigError
-from harness.report.base import SPEC_DIR, load_specs, parse_pm  # noqa: F401 - re-exported
+from harness.report.base import SPEC_DIR, load_specs, mean_ci, parse_pm  # noqa: F401
 
 
 def current_rows(rows: list[dict], registry=None) -> list[dict]:
@@ -42,14 +42,6 @@ def current_rows(rows: list[dict], registry=None) -> list[dict]:
             and r["method_version"] == versions[r["method"]]]
 
 
-def _mean_ci(x: np.ndarray) -> tuple[float, float, float]:
-    x = np.asarray(x, dtype=float)
-    mean = float(np.mean(x))
-    std = float(np.std(x, ddof=1)) if len(x) > 1 else 0.0
-    half = 1.96 * std / np.sqrt(len(x)) if len(x) > 1 else 0.0
-    return mean, std, half
-
-
 def aggregate_search(rows: list[dict]) -> list[dict[str, Any]]:
     groups: dict[tuple, list[dict]] = defaultdict(list)
     for r in rows:
@@ -59,7 +51,7 @@ def aggregate_search(rows: list[dict]) -> list[dict[str, Any]]:
     for (b, d, m, budget), rs in sorted(groups.items()):
         test = np.array([r["test_value"] for r in rs])
         srch = np.array([r["search_value"] for r in rs])
-        mean, std, half = _mean_ci(test)
+        mean, std, half = mean_ci(test)
         out.append({"benchmark": b, "dataset": d, "method": m, "budget": budget,
                     "n_seeds": len(rs), "test_mean": mean, "test_std": std, "test_ci95": half,
                     "search_mean": float(srch.mean()), "search_on": rs[0]["search_on"],

@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from harness.report.base import mean_ci
+
 SCHEMA_PATH = Path(__file__).with_name("results.schema.json")
 SCHEMA_VERSION = 1
 
@@ -65,9 +67,7 @@ def oneshot_records(rows: list[dict]) -> list[dict[str, Any]]:
     for (b, d, conf, m), rs in sorted(groups.items()):
         test = np.array([r["test_value"] for r in rs], dtype=float)
         ok = test[np.isfinite(test)]
-        mean = float(ok.mean()) if len(ok) else None
-        std = float(ok.std(ddof=1)) if len(ok) > 1 else (0.0 if len(ok) else None)
-        half = 1.96 * std / np.sqrt(len(ok)) if std is not None and len(ok) > 1 else 0.0
+        mean, std, half = mean_ci(ok) if len(ok) else (None, None, 0.0)
         out.append({"benchmark": b, "dataset": d, "method": m, "configuration": conf,
                     "metric": rs[0]["report_on"], "search_metric": rs[0]["search_on"],
                     "units": metric_units(rs[0]["report_on"]), "n": len(ok),
