@@ -105,16 +105,22 @@ class Benchmark:
         except (KeyError, TypeError):
             pass
         if isinstance(arch, str):
-            raise InvalidArchError(f"{arch!r} is not an architecture of {self.name}; ids "
-                                   "are the official arch strings (see 'data info')")
+            raise self._unknown_id(arch)
         if isinstance(arch, bool) or not isinstance(arch, (int, np.integer)):
             raise InvalidArchError(f"arch {arch!r} of {self.name}: give an integer index or an "
                                    "official arch string")
         if not 0 <= arch < self.num_archs:
-            raise InvalidArchError(f"arch index {arch} of {self.name} is out of range "
-                                   f"0..{self.num_archs - 1}; give an index in range or an "
-                                   "official arch string")
+            raise self._out_of_range(int(arch))
         return int(arch)
+
+    def _unknown_id(self, arch: Any) -> InvalidArchError:
+        return InvalidArchError(f"{arch!r} is not an architecture of {self.name}; ids are the "
+                                "official arch strings (see 'data info')")
+
+    def _out_of_range(self, i: int) -> InvalidArchError:
+        return InvalidArchError(f"arch index {i} of {self.name} is out of range "
+                                f"0..{self.num_archs - 1}; give an index in range or an "
+                                "official arch string")
 
     def index(self, ids: Any) -> np.ndarray:
         """Arch indices for ints or canonical id strings (InvalidArchError if unknown)."""
@@ -123,16 +129,12 @@ class Benchmark:
         arr = np.atleast_1d(np.asarray(ids))
         if arr.dtype.kind in "iu":
             if arr.size and (arr.min() < 0 or arr.max() >= self.num_archs):
-                bad = int(arr[(arr < 0) | (arr >= self.num_archs)][0])
-                raise InvalidArchError(f"arch index {bad} of {self.name} is out of range "
-                                       f"0..{self.num_archs - 1}; give an index in range or "
-                                       "an official arch string")
+                raise self._out_of_range(int(arr[(arr < 0) | (arr >= self.num_archs)][0]))
             return arr.astype(np.int64, copy=False)
         try:
             return np.fromiter((self._ids[str(s)] for s in arr.ravel()), dtype=np.int64)
         except KeyError as exc:
-            raise InvalidArchError(f"{exc.args[0]!r} is not an architecture of {self.name}; "
-                                   "ids are the official arch strings (see 'data info')") from None
+            raise self._unknown_id(exc.args[0]) from None
 
     # ---- queries ----------------------------------------------------------------------------
     def _check_dataset(self, dataset: str) -> None:

@@ -114,7 +114,7 @@ def query(benchmark: str | Any, arch: str | int, *, dataset: str | None = None,
             have = sorted({s for m in names
                            if (s := _schedule(bench.h5.metric_attrs(ds, m))) is not None})
             raise ConfigError(f"--epochs {epochs}: {bench.name}/{ds} has schedules "
-                                   f"{have or 'none (best over epochs)'}; choose one of them")
+                              f"{have or 'none (best over epochs)'}; choose one of them")
         costs = {c: _number(bench.cost([idx], c, ds)[0]) for c in bench.h5.costs(ds)}
         out["datasets"][ds] = {"metrics": rows, "costs": costs,
                                "note": bench.protocol(ds)["note"]}

@@ -19,15 +19,17 @@ def _warn(msg: str) -> None:
     print(f"warning: {msg}", file=sys.stderr, flush=True)
 
 
-def _default_store(profile: str) -> Path:
+def _default_store(profile: str, create: bool = True) -> Path:
+    """Where ``run`` keeps a profile's rows unless given ``--store``."""
     d = config.cache_home() / "results"
-    d.mkdir(parents=True, exist_ok=True)
+    if create:
+        d.mkdir(parents=True, exist_ok=True)
     return d / f"{profile}.sqlite"
 
 
 def _existing_store(given: str | None) -> Path:
     """The store ``export``/``leaderboard`` read: ``--store``, else the default profile's."""
-    path = Path(given) if given else config.cache_home() / "results" / "default.sqlite"
+    path = Path(given) if given else _default_store("default", create=False)
     if not path.exists():
         where = "" if given else (" (the default: 'run' writes NAS_HARNESS_HOME/results/"
                                   "<profile>.sqlite unless given --store)")

@@ -101,10 +101,9 @@ def table_optimum(benchmark: str, report_on: str) -> float | None:
     """The best value of the reported metric in the benchmark's table (None when the table
     cannot be opened here: the leaderboard is then drawn without the line)."""
     try:
-        import adapters
         from harness.core.cellbase import _get_bench
 
-        bench = _get_bench(benchmark) if adapters.spec(benchmark) else None
+        bench = _get_bench(benchmark)
         ds, _, metric = report_on.partition("/")
         col = bench.query(np.arange(bench.num_archs, dtype=np.int64), metric, ds)
         higher = bench.h5.metric_attrs(ds, metric).get("higher_is_better", True)
@@ -287,13 +286,13 @@ def build(store, out_dir: str | Path, registry=None, spec_dir: Path = SPEC_DIR,
                 on = next((a["report_on"] for a in sel if a["dataset"] == d), None)
                 if opt is None and on:
                     opt = table_optimum(bench, on)
+                label = metric_label(bench, d, sel)
                 _trajectory_figure([r for r in rows if r["budget"] == bud], bench, d,
-                                   out / "figures" / name, opt,
-                                   metric_label(bench, d, sel))
+                                   out / "figures" / name, opt, label)
                 figures.append(f"figures/{name}")
                 captions[f"figures/{name}"] = (
-                    f"{bench} {d}: {metric_label(bench, d, sel)} of the incumbent against "
-                    f"the budget ({bud}), mean and 95% CI over seeds")
+                    f"{bench} {d}: {label} of the incumbent against the budget ({bud}), "
+                    "mean and 95% CI over seeds")
                 md.append(f"![{bench} {d} trajectories](figures/{name})")
                 hp.append(f'<img src="figures/{html.escape(name)}" alt="{html.escape(d)}" '
                           'width="480">')
