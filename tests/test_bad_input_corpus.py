@@ -139,8 +139,7 @@ def _set(prof, path, value):
 
 
 # values a key may legitimately take (the rest must be refused)
-_FINE = {("configuration", "max_minutes"): (0.5,), ("minutes",): (0.5,),
-         ("sim_seconds",): (0.5,),
+_FINE = {("sim_seconds",): (0.5,),
          ("experiment_seed",): (10**15,), ("configuration", "eval_batch"): (10**15,),
          ("configuration", "eval_batches"): (10**15,),
          ("configuration", "bn_batches"): (10**15,)}
@@ -154,7 +153,7 @@ def test_profile_values(tmp_path, name, path, bad):
     _set(prof, path, bad)
     p = tmp_path / "p.json"
     p.write_text(json.dumps(prof))
-    tail = tuple(path[-2:]) if path[-1] in ("max_minutes", "eval_batch", "eval_batches",
+    tail = tuple(path[-2:]) if path[-1] in ("eval_batch", "eval_batches",
                                            "bn_batches") else (path[-1],)
     fine = _FINE.get(tail, ()) + ((10**15,) if "archs" in path or "batch_size" in path
                                   or path[-1] in ("C", "N", "epochs", "train_images",

@@ -104,3 +104,28 @@ def test_table2_collapse_verdict_follows_the_measured_cells(tmp_path, said, skip
         spec["survey_skip_collapse"] = said
     (row,) = table2(rows, {"table2": [spec]}, REFS)
     assert row["verdict on the survey's 'skip collapse?'"].startswith(want)
+
+
+@pytest.mark.parametrize("synflow_seconds, want", [(0.036, "reproduced"),
+                                                   (36.0, "contradicted")])
+def test_the_cost_span_claim_is_judged_on_the_timings_page_only(tmp_path, synflow_seconds,
+                                                                 want):
+    """'Six orders of magnitude' rests on wall-clock costs: the timings page judges it (and a
+    changed timing flips it); the claims page, which must regenerate byte-identically,
+    points there instead."""
+    from harness.report.timings import document
+
+    rows = _store(tmp_path, [
+        _row("search", "reinforce", {}, sim_seconds_used=3.6e6, wall_seconds=0.5,
+             budget="sim_seconds=3600000"),  # 1,000 simulated GPU-h
+        _row("proxy", "synflow", {"test": {"kendall": 0.5, "spearman": 0.7, "n": 100},
+                                  "archs_scored": 100, "median_seconds": synflow_seconds})])
+    # 100 archs x 0.036 s = 1e-3 h: 6 orders below 1,000 h; x 36 s = 1 h: 3 orders
+    timed = document(rows, SPECS, REFS, "2026-11-29T00:00:00+00:00")
+    claim = next(c for c in timed["claims"] if c["claim"].startswith("NAS search costs span"))
+    assert claim["verdict"] == want
+    assert timed["table1"]["orders_of_magnitude"] == pytest.approx(
+        6.0 if want == "reproduced" else 3.0)
+    assert _verdict(rows, "text-cost-orders") == "timed"
+    main_page = next(a for a in audit(rows, SPECS, REFS) if a["claim"] == claim["claim"])
+    assert "timings page" in main_page["why"] and main_page["measured"] == "—"

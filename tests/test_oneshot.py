@@ -274,6 +274,11 @@ def test_bad_oneshot_profiles_are_one_line(tmp_path):
     prof["oneshot"]["configuration"] = {"label": "fast", "C": 4}
     open(path, "w").write(json.dumps(prof))
     assert_one_line_error(run_cli("run", "--all", "--profile", path), "label")
+    # a wall-clock cap would make what the profile reports depend on the machine's speed
+    prof["oneshot"]["configuration"] = {"label": "smoke", "C": 4, "max_minutes": 5}
+    open(path, "w").write(json.dumps(prof))
+    assert_one_line_error(run_cli("run", "--all", "--profile", path), "max_minutes",
+                          "wall-clock", "epochs")
 
 
 def _bench_ctx(name: str, **opt):

@@ -108,11 +108,13 @@ def test_profile_sizes_per_benchmark_are_validated(tmp_path):
     with pytest.raises(ConfigError, match=r"'proxies.archs' has no value for \['tnb101-micro'\]"):
         load_profile(str(p))
     base["proxies"]["archs"]["tnb101-micro"] = 20
-    base["proxies"]["minutes"] = -1
-    p.write_text(json.dumps(base))
-    with pytest.raises(ConfigError, match="minutes"):
-        load_profile(str(p))
-    base["proxies"]["minutes"] = 6
+    for value in (-1, 6):  # a time box is a run option: refused, the option named
+        base["proxies"]["minutes"] = value
+        p.write_text(json.dumps(base))
+        with pytest.raises(ConfigError, match=r"'proxies.minutes' is a wall-clock time box"
+                                              r".*--proxy-minutes M"):
+            load_profile(str(p))
+    del base["proxies"]["minutes"]
     p.write_text(json.dumps(base))
     prof = load_profile(str(p))
     assert proxy_runner.per_benchmark(prof["proxies"], "archs", "tnb101-micro") == 20

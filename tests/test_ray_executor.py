@@ -118,19 +118,34 @@ def _integrity(store: Path) -> tuple[int, int]:
 
 
 @pytest.fixture(scope="module")
-def local_export(tmp_path_factory, nb201):
+def local_store(tmp_path_factory, nb201) -> Path:
     store = tmp_path_factory.mktemp("local") / "local.sqlite"
     _run(store)
-    return _export(store)
+    return store
 
 
-def test_smoke_profile_gives_the_same_export_on_ray(local_export, tmp_path):
+@pytest.fixture(scope="module")
+def local_export(local_store):
+    return _export(local_store)
+
+
+def test_smoke_profile_gives_the_same_export_on_ray(local_export, local_store, tmp_path):
+    """Two independent runs of the smoke profile (this process's pool; two Ray workers):
+    the same rows, and leaderboards identical byte for byte apart from the timings folder."""
+    from harness.report.manifest import compare, digests
+
     store = tmp_path / "ray.sqlite"
     _run(store, "--executor", "ray", "--jobs", "2")
     got = _export(store)
     assert {r["kind"] for r in got} == {"search", "proxy", "proxy-published", "oneshot"}
     assert len(got) == len(local_export) > 100
     assert got == local_export
+    here, there = local_store.with_suffix(".lb"), store.with_suffix(".lb")
+    assert len(digests(here)) > 10 and any(p.startswith("figures/") for p in digests(here))
+    assert compare(digests(here), digests(there)) == []
+    # the timings are the one part that differs, and both runs wrote them
+    assert json.loads((here / "timings" / "timings.json").read_text())["generated"]
+    assert (there / "timings" / "index.html").exists()
 
 
 def _harness_workers() -> dict[int, str]:

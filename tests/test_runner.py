@@ -250,7 +250,8 @@ def _with(path: str, value):
      "'search.budget_with_times.cifar10.queries' must be a whole number"),
     ("name", "/etc/passwd", "'name' must be 1-64 letters"),
     ("name", "../up", "'name' must be 1-64 letters"),
-    ("proxies.minutes", float("nan"), "'proxies.minutes' must be a number of minutes"),
+    ("proxies.minutes", 30, "'proxies.minutes' is a wall-clock time box"),
+    ("oneshot.minutes", 25, "'oneshot.minutes' is a wall-clock time box"),
 ])
 def test_profiles_are_validated_by_type_range_and_key(tmp_path, path, value, needle):
     import json as _json

@@ -199,6 +199,9 @@ def build_parser() -> argparse.ArgumentParser:
     from harness.cli import commands
 
     commands.add_parsers(sub, _Parser)
+    from harness.cli import verify as verify_cmd
+
+    verify_cmd.add_parser(sub)
     from harness.cli import score as score_cmd
 
     score_cmd.add_parser(sub)

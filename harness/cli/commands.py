@@ -1,4 +1,4 @@
-"""Sub-commands of the core: list, run, export, leaderboard, verify."""
+"""Sub-commands of the core: list, run, export, leaderboard (verify: harness.cli.verify)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,11 @@ import csv
 import dataclasses
 import json
 import sys
-import tempfile
 from pathlib import Path
 
 from harness.cli import summary as summary_out
 from harness.core import config
-from harness.core.errors import ConfigError, HarnessError
+from harness.core.errors import ConfigError
 
 
 def _warn(msg: str) -> None:
@@ -65,8 +64,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from harness.core.store import open_store
     from harness.report import leaderboard
     from harness.run import engine as runner
+    from harness.run.plan import Plan, plan
     from harness.run.profile import load_profile
-    from harness.search.cells import plan_cells
 
     if not args.all and not args.methods:
         raise ConfigError("name methods to run (see 'python -m harness list') or pass --all")
@@ -86,10 +85,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     for b in args.benchmark or []:
         adapters.spec(b)
 
-    def has_times(bname: str, ds: str) -> bool:
-        b = _get_bench(bname)
-        return b.train_time([0], b.protocol(ds)["search_dataset"]) is not None
-
     runner.drop_unavailable(profile, _warn, benchmarks=args.benchmark,
                             kinds={c.kind for c in methods.values()})
     known: set[str] = set()
@@ -102,29 +97,18 @@ def cmd_run(args: argparse.Namespace) -> int:
             from harness.core.errors import unknown
 
             raise unknown("dataset", ds, known)
-    from harness.oneshot.cells import plan_oneshot_cells
-    from harness.proxies.cells import plan_proxy_cells
-
-    cells = plan_cells(profile, methods, benchmarks=args.benchmark,
-                              datasets=args.dataset, seeds=args.seeds, has_times=has_times)
     remote = args.executor == "ray"
     device = check_device(args.device, elsewhere=remote)  # a Ray cluster: checked below
-    cells += plan_proxy_cells(profile, methods, benchmarks=args.benchmark,
-                              datasets=args.dataset, device=device, warn=_warn)
-    cells += plan_oneshot_cells(profile, methods, benchmarks=args.benchmark,
-                                datasets=args.dataset, seeds=args.seeds, device=device,
-                                warn=_warn)
+    cells = plan(profile, methods, benchmarks=args.benchmark, datasets=args.dataset,
+                 seeds=args.seeds, device=device, warn=_warn)
     if args.cell_minutes is not None:  # search cells, and each proxy on each arch
         cells = [dataclasses.replace(c, minutes=args.cell_minutes or None)
                  if "minutes" in {f.name for f in dataclasses.fields(c)} else c
                  for c in cells]
-    minutes = args.proxy_minutes if args.proxy_minutes is not None else (
-        profile.get("proxies") or {}).get("minutes")
+    minutes, one_min = args.proxy_minutes, args.oneshot_minutes  # time boxes: by choice
     if not cells:
         raise ConfigError("nothing to run: no cell matches the methods/benchmark/dataset "
                           "filters in this profile")
-    one_min = args.oneshot_minutes if args.oneshot_minutes is not None else (
-        profile.get("oneshot") or {}).get("minutes")
     from harness.run.executors import default_proxy_jobs
 
     executor = None  # local: the engine picks this process or a pool per phase
@@ -154,16 +138,22 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"one-shot: {len(summary.oneshot_paused)} cells left for the next run at the "
               f"{one_min:g}-minute time box ({'; '.join(summary.oneshot_paused[:3])}"
               f"{' ...' if len(summary.oneshot_paused) > 3 else ''}); their epochs are "
-              "checkpointed: run the same command again to continue, or add "
-              "--oneshot-minutes 0 to finish in one go.")
+              "checkpointed: run the same command again to continue, without "
+              "--oneshot-minutes to finish in one go.")
     for f in summary.failed:
         _warn(f"cell failed: {f}")
     if not (args.out or args.all):  # no leaderboard: the numbers of what this run covers
         summary_out.print_ran(store, reg, set(methods), args)
     if args.out or args.all:
         out = Path(args.out) if args.out else Path("leaderboard")
-        res = leaderboard.build(store, out, reg, profile=profile["name"])
+        res = leaderboard.build(store, out, reg, profile=profile["name"], plan=Plan(cells))
         summary_out.print_summary(res)
+        used, outside = res["_store"]["rows_used"], res["_store"]["rows_outside_plan"]
+        new = min(used, summary.ran - len(summary.failed))
+        print(f"leaderboard from {used} rows of this run's plan: {new} computed now, "
+              f"{used - new} stored by earlier runs"
+              + (f"; {outside} other stored rows (other profiles, filters or budgets) left "
+                 "out" if outside else ""))
         print(f"leaderboard: {out}/README.md, {out}/index.html, {out}/results.json, "
               f"{len(res['figures'])} figures")
     store.close()
@@ -184,8 +174,8 @@ def _print_sweep(summary, minutes: float | None) -> None:
         eta = f" (about {left * rate / 60:.0f} more minutes at this run's rate)" if rate else ""
         print(f"proxy sweep stopped at its {minutes:g}-minute time box with {left} archs to "
               f"go{eta}; {summary.partial} proxy cells were stored on the archs scored so "
-              "far. Run the same command again to continue (scores are cached), or add "
-              "--proxy-minutes 0 to finish in one go.")
+              "far. Run the same command again to continue (scores are cached), or run it "
+              "without --proxy-minutes to finish in one go.")
 
 
 def check_device(name: str, elsewhere: bool = False) -> str:
@@ -233,106 +223,34 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
     from harness.core.registry import default_registry
     from harness.core.store import open_store
     from harness.report import leaderboard
+    from harness.run.profile import PROFILE_DIR
 
     path = _existing_store(args.store)
     store = open_store(path)
-    from harness.run.profile import PROFILE_DIR
-
-    # a store named after a built-in profile (the default store of 'run') records its name
-    profile = path.stem if (PROFILE_DIR / f"{path.stem}.json").exists() else None
-    res = leaderboard.build(store, output_folder("--out", args.out), default_registry(),
-                            profile=profile)
-    summary_out.print_summary(res)
-    print(f"leaderboard written to {args.out}")
-    return 0
-
-
-# ---- verify -------------------------------------------------------------------------------
-EXPECTED = Path(__file__).with_name("expected") / "smoke.json"
-TOLERANCE = {"test_mean": 0.05, "search_mean": 0.05, "queries_mean": 0.0}
-PROXY_TOLERANCE = {"spearman": 0.05, "n": 0}
-ONESHOT_TOLERANCE = {"test_value": 0.05, "skip_edges": 0, "kendall": 0.05}
-
-
-def smoke_summary(store) -> dict:
-    from harness.report.leaderboard import aggregate_search
-
-    rows = store.rows()
-    out = {f"{a['benchmark']}/{a['dataset']}/{a['method']}/{a['budget']}":
-           {k: round(a[k], 4) for k in TOLERANCE} | {"n_seeds": a["n_seeds"]}
-           for a in aggregate_search(rows)}
-    for r in rows:  # proxies: Spearman rho vs test accuracy (ours and published)
-        key = f"{r['benchmark']}/{r['dataset']}/{r['method']}/{r['budget']}"
-        if r["kind"].startswith("proxy") and r["test_value"] is not None:
-            out[key] = {"spearman": round(r["test_value"], 4), "n": r["queries_used"]}
-        elif r["kind"] == "oneshot":  # the derived cell, and the supernet's ranking
-            rk = r["result"].get("ranking") or {}
-            out[key] = {"test_value": round(r["test_value"], 4),
-                        "skip_edges": r["result"]["skip_edges"],
-                        "kendall": round(rk["supernet_vs_test"]["kendall"], 4) if rk else None}
-    return out
-
-
-def run_smoke(jobs: int = 1, quiet: bool = True) -> dict:
-    """Run the built-in methods' smoke profile into a temporary store; its summary."""
-    from harness.core.registry import default_registry
-    from harness.core.store import open_store
-    from harness.oneshot.cells import plan_oneshot_cells
-    from harness.proxies.cells import plan_proxy_cells
-    from harness.run import engine as runner
-    from harness.run.profile import load_profile
-    from harness.search.cells import plan_cells
-
     reg = default_registry()
-    methods, _ = reg.load_all()
-    builtin = {n: c for n, c in methods.items() if reg.entries[n].origin == "nas-harness"}
-    profile = load_profile("smoke")
-    runner.drop_unavailable(profile, _warn)
-    with tempfile.TemporaryDirectory() as tmp:
-        store = open_store(Path(tmp) / "smoke.sqlite")
-        cells = (plan_cells(profile, builtin) + plan_proxy_cells(profile, builtin)
-                 + plan_oneshot_cells(profile, builtin))
-        summary = runner.execute(cells, store, reg, jobs=jobs, progress=not quiet)
-        if summary.failed:
-            raise HarnessError(f"verify: {len(summary.failed)} smoke cells failed, first: "
-                               f"{summary.failed[0]}")
-        got = smoke_summary(store)
-        store.close()
-    return got
-
-
-def cmd_verify(args: argparse.Namespace) -> int:
-    if not args.update and not EXPECTED.exists():
-        raise ConfigError(f"{EXPECTED} missing; run 'python -m harness verify --update'")
-    got = run_smoke(args.jobs, args.quiet)
-    if args.update:
-        EXPECTED.write_text(json.dumps(got, indent=1, sort_keys=True) + "\n")
-        print(f"wrote {len(got)} expected values to {EXPECTED}")
-        return 0
-    want = json.loads(EXPECTED.read_text())
-    drift = []
-    for key in sorted(set(want) | set(got)):
-        if key not in got or key not in want:
-            drift.append(f"{key}: {'missing from this run' if key not in got else 'new'}")
-            continue
-        tols = (PROXY_TOLERANCE if "spearman" in want[key] else ONESHOT_TOLERANCE
-                if "skip_edges" in want[key] else TOLERANCE)
-        for k, tol in tols.items():
-            a, b = got[key].get(k), want[key].get(k)
-            if a is None or b is None or (a != a and b != b):
-                continue
-            if abs(a - b) > tol or (a != a) != (b != b):
-                drift.append(f"{key} {k}: {a} vs expected {b} (tolerance {tol})")
-    if drift:
-        for d in drift:
-            print(f"DRIFT {d}", file=sys.stderr)
-        raise HarnessError(f"verify: {len(drift)} values drifted from {EXPECTED.name} "
-                           "(listed above); if the change is intended, run 'python -m harness "
-                           "verify --update' and commit the file")
-    print(f"verify: {len(got)} smoke aggregates match {EXPECTED.name} within tolerances "
-          f"{TOLERANCE} (search), {PROXY_TOLERANCE} (proxies) and {ONESHOT_TOLERANCE} "
-          "(one-shot)")
+    # a store named after a built-in profile (the default store of 'run') records its name
+    name = args.profile or (path.stem if (PROFILE_DIR / f"{path.stem}.json").exists()
+                            else None)
+    res = leaderboard.build(store, output_folder("--out", args.out), reg, profile=name,
+                            plan=profile_plan(name, reg) if name else None)
+    summary_out.print_summary(res)
+    outside = res["_store"]["rows_outside_plan"]
+    print(f"leaderboard written to {args.out} from {res['_store']['rows_used']} rows"
+          + (f" of profile '{name}' ({outside} other stored rows left out)" if name else ""))
     return 0
+
+
+def profile_plan(name: str, reg):
+    """The :class:`~harness.run.plan.Plan` of a profile over every registered method, as
+    ``run --all`` would plan it here (benchmarks that are not here are left out quietly)."""
+    from harness.run import engine as runner
+    from harness.run.plan import Plan, plan
+    from harness.run.profile import load_profile
+
+    prof = load_profile(name)
+    methods, _ = reg.load_all()
+    runner.drop_unavailable(prof, lambda _msg: None)
+    return Plan(plan(prof, methods, warn=lambda _msg: None))
 
 
 # ---- parsers ------------------------------------------------------------------------------
@@ -370,11 +288,11 @@ def add_parsers(sub, parser_class) -> None:
     x.add_argument("--retries", type=int, metavar="N", help="with --executor ray: times a "
                    "cell whose worker died is retried (default: 3)")
     x.add_argument("--proxy-minutes", type=float, metavar="M",
-                   help="time box of this run's proxy sweep (default: the profile's; 0: no "
-                        "limit). Scores are cached, so the next run continues the sweep")
+                   help="stop this run's proxy sweep after M minutes (default and 0: no time "
+                        "box). Scores are cached, so the next run continues the sweep")
     x.add_argument("--oneshot-minutes", type=float, metavar="M",
-                   help="time box of this run's one-shot cells (default: the profile's; 0: "
-                        "no limit). Epochs are checkpointed, so the next run continues")
+                   help="start no one-shot cell after M minutes (default and 0: no time box). "
+                        "Epochs are checkpointed, so the next run continues")
     x.add_argument("--cell-minutes", type=float, metavar="M",
                    help="wall-clock limit of each search cell and of each proxy on each "
                         "arch; past it the cell (or the proxy's cells) is stopped and "
@@ -396,11 +314,9 @@ def add_parsers(sub, parser_class) -> None:
     x = sub.add_parser("leaderboard", help="regenerate the leaderboard from a store")
     x.add_argument("--store", help=store_help)
     x.add_argument("--out", default="leaderboard")
+    x.add_argument("--profile", metavar="NAME",
+                   help="build from the rows of this profile's plan only, and mark groups "
+                        "with fewer seeds than it plans (default: the profile the store is "
+                        "named after, e.g. default.sqlite; otherwise every current row)")
     x.set_defaults(func=cmd_leaderboard)
-
-    x = sub.add_parser("verify", help="reproduction check: smoke profile vs expected values")
-    x.add_argument("--update", action="store_true", help="rewrite the expected values")
-    x.add_argument("--jobs", type=int, default=1)
-    x.add_argument("--quiet", action="store_true")
-    x.set_defaults(func=cmd_verify)
 

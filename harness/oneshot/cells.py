@@ -2,7 +2,7 @@
 
 A one-shot cell is (method, benchmark, dataset, seed, configuration). The harness owns what
 must be identical for every method -- data pools, augmentation, batch order, the supernet
-and its initialisation, the weights' optimiser and schedule, epochs and the wall-clock cap,
+and its initialisation, the weights' optimiser and schedule, epochs (no wall-clock cap),
 per-epoch checkpoints and logs, table lookups of the derived cell -- and calls the method's
 three hooks (:class:`harness.api.OneShotMethod`). Every random number comes from the cell's
 SeedSequence: one child stream per epoch for data order/augmentation and one for the
@@ -11,7 +11,6 @@ method, so a run resumed from an epoch checkpoint continues exactly as if never 
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,8 +25,9 @@ from harness.core.timelimit import DEFAULT_CELL_MINUTES
 @dataclass(frozen=True)
 class OneShotConfig:
     """Size of a search: the supernet (C, N), images per pool, batch size, epochs (None: the
-    method's paper epochs), the wall-clock cap, inherited-weight evaluation batches, and
-    per-method hyperparameter overrides."""
+    method's paper epochs), inherited-weight evaluation batches, and per-method
+    hyperparameter overrides. No wall-clock cap: a configuration fixes the work, so its
+    numbers do not depend on the machine's speed."""
 
     label: str  # "paper", "reduced", "smoke": shown wherever a number appears
     C: int = 16
@@ -36,7 +36,6 @@ class OneShotConfig:
     train_images: int | None = None  # None: the whole pool
     valid_images: int | None = None
     epochs: int | None = None
-    max_minutes: float | None = None
     eval_batch: int = 256  # batch of inherited-weight evaluations (no gradients)
     eval_batches: int = 4  # validation batches per inherited-weight accuracy
     bn_batches: int = 2  # training batches that recalibrate BN statistics
@@ -48,9 +47,8 @@ class OneShotConfig:
 
     def key(self, epochs: int) -> str:
         imgs = f"{self.train_images or 'all'}+{self.valid_images or 'all'}"
-        cap = f",cap={self.max_minutes:g}min" if self.max_minutes else ""
         return (f"{self.label}:epochs={epochs},C={self.C},N={self.N},images={imgs},"
-                f"batch={self.batch_size}{cap}")
+                f"batch={self.batch_size}")
 
     def describe(self, epochs: int) -> str:
         imgs = (f"{self.train_images or 'all'} weight / {self.valid_images or 'all'} "
@@ -115,7 +113,7 @@ class OneShotCell:
 
 # ---- planning -------------------------------------------------------------------------------
 _CONFIG_KEYS = {"label", "C", "N", "batch_size", "train_images", "valid_images", "epochs",
-                "max_minutes", "eval_batch", "eval_batches", "bn_batches"}
+                "eval_batch", "eval_batches", "bn_batches"}
 
 
 def config_from_profile(sec: dict, where: str) -> OneShotConfig:
@@ -134,23 +132,23 @@ def _config_from_profile(sec: dict, where: str) -> OneShotConfig:
 
     raw = dict(sec.get("configuration") or {})
     bad = set(raw) - _CONFIG_KEYS
+    if "max_minutes" in bad:
+        raise ConfigError(f"profile {where}: 'oneshot.configuration.max_minutes' is a "
+                          "wall-clock cap, which no profile may hold (what a profile reports "
+                          "must not depend on the machine's speed); delete it and size the "
+                          "search by 'epochs', or pass '--oneshot-minutes M' to a run")
     if bad:
         raise ConfigError(f"profile {where}: unknown key(s) {sorted(bad)} in "
                           f"'oneshot.configuration'; allowed: {sorted(_CONFIG_KEYS)}")
     if raw.get("label") not in ("paper", "reduced", "smoke"):
         raise ConfigError(f"profile {where}: 'oneshot.configuration.label' must be paper, "
                           "reduced or smoke (it labels every number produced)")
-    for k in _CONFIG_KEYS - {"label", "max_minutes"}:
+    for k in _CONFIG_KEYS - {"label"}:
         v = raw.get(k)
         if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 1):
             raise ConfigError(f"profile {where}: 'oneshot.configuration.{k}' must be a "
                               "positive integer" + (" or null" if k in (
                                   "train_images", "valid_images", "epochs") else ""))
-    m = raw.get("max_minutes")
-    if m is not None and (isinstance(m, bool) or not isinstance(m, (int, float))
-                          or not math.isfinite(m) or not 0 < m <= 1e6):
-        raise ConfigError(f"profile {where}: 'oneshot.configuration.max_minutes' must be a "
-                          "positive number of minutes or null")
     hp = sec.get("hyperparameters") or {}
     if not isinstance(hp, dict) or not all(isinstance(v, dict) for v in hp.values()):
         raise ConfigError(f"profile {where}: 'oneshot.hyperparameters' must map method names "

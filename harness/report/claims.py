@@ -24,6 +24,8 @@ from typing import Any
 import numpy as np
 
 VERDICTS = ("reproduced", "mislabelled", "contradicted", "unverifiable")
+#: measures that are wall-clock time on this machine: judged on the timings page only
+TIMED = {"cost_span"}
 
 
 # ---- what we measured -----------------------------------------------------------------------
@@ -176,14 +178,25 @@ def _fmt(v: Any) -> str:
     return f"{v:,.3f}".rstrip("0").rstrip(".") if isinstance(v, float) else f"{v:,}"
 
 
-def audit(rows: list[dict], specs: dict, refs: dict, bench_best=None) -> list[dict]:
-    """One row per claim of ``specs['claims']``."""
+def is_timed(spec: dict) -> bool:
+    """Is the claim judged on a wall-clock measurement (the timings page's claims)?"""
+    return (spec.get("measure") or {}).get("kind") in TIMED
+
+
+def audit(rows: list[dict], specs: dict, refs: dict, bench_best=None,
+          timed: bool = False) -> list[dict]:
+    """One row per claim of ``specs['claims']``; claims measured in wall-clock time are
+    judged only with ``timed`` (the timings page), and point there otherwise."""
     out = []
     for spec in specs.get("claims", []):
         ref = refs.get(spec["ref_id"], {}) if spec.get("ref_id") else {}
         status = str(ref.get("status", "no reference row"))
-        meas = measured(spec, rows, bench_best)
-        v, why = verdict(spec, meas, status)
+        if is_timed(spec) and not timed:
+            meas, (v, why) = None, ("timed", "measured in wall-clock time on this machine: "
+                                             "judged on the timings page")
+        else:
+            meas = measured(spec, rows, bench_best)
+            v, why = verdict(spec, meas, status)
         out.append({"claim": spec["claim"], "where": spec["where"],
                     "survey": spec["survey"]["text"],
                     "original": ref.get("original_value") or "—",

@@ -185,14 +185,27 @@ def metric_label(bench: str, dataset: str, sel: list[dict]) -> str:
     return f"{names.get(ds, ds)} {nice}" + (" (%)" if units == "percent" else "")
 
 
+def _seeds(agg: dict, plan) -> str:
+    """'n=100', or 'n=97 of 100' where fewer seeds are stored than the plan asks for (failed
+    or not yet run)."""
+    want = plan.seeds(agg) if plan is not None else None
+    n = agg["n_seeds"]
+    return f"n={n}" if not want or want == n else f"n={n} of {want}"
+
+
 def _fmt(mean: float, std: float | None) -> str:
     return f"{mean:.2f} ± {std:.2f}" if std is not None else f"{mean:.2f}"
 
 
 def build(store, out_dir: str | Path, registry=None, spec_dir: Path = SPEC_DIR,
-          profile: str | None = None) -> dict[str, Any]:
-    """Write README.md, index.html, results.json and figures/*.png into ``out_dir``
-    (``profile``: the name recorded in results.json's provenance)."""
+          profile: str | None = None, plan=None) -> dict[str, Any]:
+    """Write README.md, index.html, claims.*, results.json, figures/*.png and the timings
+    folder into ``out_dir`` (``profile``: the name recorded in results.json's provenance).
+
+    ``plan`` (a :class:`harness.run.plan.Plan` or None): build from the rows of the planned
+    cells only, and mark groups with fewer stored seeds than planned. The returned document
+    carries ``_store`` (rows used and left out), which is not written: it depends on the
+    store's history, and the written files must not."""
     from tabulate import tabulate
 
     out = Path(out_dir)
@@ -202,6 +215,9 @@ def build(store, out_dir: str | Path, registry=None, spec_dir: Path = SPEC_DIR,
     for old in (out / "figures").glob("*.png"):  # figures of a previous build
         old.unlink()
     rows = current_rows(store.rows(), registry)
+    outside = 0
+    if plan is not None:
+        rows, outside = plan.select(rows)
     if not rows:
         raise ConfigError(f"store {store.path} has no results; run 'python -m harness run "
                           "--all' first")
@@ -234,8 +250,8 @@ def build(store, out_dir: str | Path, registry=None, spec_dir: Path = SPEC_DIR,
                 row = {"method": m}
                 for d in datasets:
                     a = next((x for x in sel if x["method"] == m and x["dataset"] == d), None)
-                    row[d] = f"{_fmt(a['test_mean'], a['test_std'])} (n={a['n_seeds']})" if a \
-                        else "—"
+                    row[d] = f"{_fmt(a['test_mean'], a['test_std'])} ({_seeds(a, plan)})" \
+                        if a else "—"
                 table.append(row)
             refrows = []
             for s in specs.get("search", []):
@@ -320,6 +336,8 @@ def build(store, out_dir: str | Path, registry=None, spec_dir: Path = SPEC_DIR,
     sections_html.append(survey["html"])
     generated = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
     from harness.report import results as results_doc
+    from harness.report import timings
+    from harness.report.survey import bench_best
 
     data_sha = sorted({r["data_sha256"] for r in rows})
     header = ("# nas-harness leaderboard\n\nRegenerated from the results store by "
@@ -331,20 +349,28 @@ def build(store, out_dir: str | Path, registry=None, spec_dir: Path = SPEC_DIR,
               "after `python -m harness data convert nb101 --from nasbench_only108.tfrecord` "
               "it is included by `run --all`.\n\n"
               f"Rows used: {len(rows)}; data sha256: "
-              f"{', '.join(s[:12] for s in data_sha)}; generated {generated}.\n")
+              f"{', '.join(s[:12] for s in data_sha)}. Everything here regenerates "
+              "byte-identically from a fresh run of the same profile except the timings "
+              f"page, which holds every wall-clock number and when this was generated: "
+              f"[{timings.FOLDER}/README.md]({timings.FOLDER}/README.md).\n")
     (out / "README.md").write_text(header + "\n" + "\n".join(sections_md))
     for f in figures:
         captions.setdefault(f, figure_caption(f))
     from harness.report.site import page
 
+    intro = header.split(chr(10), 2)[2]
+    link = f"[{timings.FOLDER}/README.md]({timings.FOLDER}/README.md)"
     (out / "index.html").write_text(page(
-        "nas-harness leaderboard", html.escape(header.split(chr(10), 2)[2]), sections_html,
-        captions))
+        "nas-harness leaderboard", html.escape(intro).replace(
+            html.escape(link), f'<a href="{timings.FOLDER}/index.html">{timings.FOLDER}/</a>'),
+        sections_html, captions))
     results = results_doc.document(
         rows, agg, proxy["records"],
         [{"path": f, "caption": captions.get(f, Path(f).stem.replace("_", " "))}
          for f in figures],
         {"search": tables, "proxies": proxy["tables"], "oneshot": oneshot["tables"],
-         "survey": survey["tables"]}, generated, profile)
+         "survey": survey["tables"]}, profile)
     (out / "results.json").write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
+    timings.build(rows, specs, refs, out, generated, bench_best)
+    results["_store"] = {"rows_used": len(rows), "rows_outside_plan": outside}
     return results

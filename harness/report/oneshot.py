@@ -38,7 +38,6 @@ def _method_table(rs: dict[str, list[dict]], specs, refs, ds: str) -> list[dict]
     for m, seeds in sorted(rs.items()):
         res = [r["result"] for r in seeds]
         skip = [x["skip_edges"] for x in res]
-        secs = [x["search_seconds"] for x in res]
         table.append({
             "method": m,
             "derived cell test acc (mean ± std)": f"{_pm([r['test_value'] for r in seeds])}",
@@ -46,7 +45,7 @@ def _method_table(rs: dict[str, list[dict]], specs, refs, ds: str) -> list[dict]
             "seeds": len(seeds),
             "skip edges (mean; seeds with ≥3 of 6)": f"{np.mean(skip):.1f}; "
                                                       f"{sum(s >= 3 for s in skip)}/{len(skip)}",
-            "search seconds (median)": f"{np.median(secs):.0f} ({res[0]['device']})",
+            "device": res[0]["device"],
             "epochs": f"{res[0]['epochs_done']}/{res[0]['epochs']}"
                       + ("" if all(x["complete"] for x in res) else " (capped)"),
             "published NB201 valid / test": published_oneshot(specs, refs, m, ds),

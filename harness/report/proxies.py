@@ -135,8 +135,6 @@ def build_section(rows: list[dict], specs: dict, refs: dict, out: Path) -> dict[
                 "n / worst / NaN (of sample)": (
                     f"{ro['test']['n']} / {ro['test'].get('worst', 0)} / {ro['test']['nan']} "
                     f"(of {ro.get('archs_sampled', ro['test']['n'])})") if ro else "—",
-                "s/arch": f"{ro['median_seconds']:.3f}" if ro and ro.get("median_seconds")
-                is not None else "—",
                 "ours vs published scores": agree or "—",
                 "(b) shared archs: ours ρ / published ρ": (
                     f"{_num(sh['ours'].get('spearman'))} / "
@@ -245,7 +243,6 @@ def _record(bench: str, ds: str, proxy: str, ro: dict | None, p: dict | None,
             "n": int(test.get("n", 0)), "worst": int(test.get("worst", 0) or 0),
             "nan": int(test.get("nan", 0) or 0),
             "archs_sampled": int(ro.get("archs_sampled", test.get("n", 0)) or 0),
-            "seconds_per_arch": _stat(ro, "median_seconds"),
             "complete": ro.get("complete") is not False},
         "shared": None if not sh else {
             "n": int(sh["n"]), "ours_spearman": _stat(sh["ours"], "spearman"),

@@ -2,7 +2,9 @@
 
 Numbers are numbers (means, standard deviations, seed counts, 95% interval bounds, rank
 correlations), every value names its metric and units, provenance says which package,
-commits, data and profile produced it, and nothing holds a local path. The formatted tables
+data and profile produced it, and nothing holds a local path or a timing: wall-clock
+seconds, the generation time and the commits of the rows live in ``timings/timings.json``
+(:mod:`harness.report.timings`), so this file regenerates byte-identically. The formatted tables
 of the site stay under ``display``. The layout is fixed by ``results.schema.json`` beside
 this module; :func:`validate` checks a document against it (the subset of JSON Schema the
 file uses, so no validator package is needed).
@@ -21,7 +23,7 @@ import numpy as np
 from harness.report.base import mean_ci
 
 SCHEMA_PATH = Path(__file__).with_name("results.schema.json")
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: timings moved to timings/timings.json
 
 
 def metric_units(metric: str) -> str:
@@ -81,24 +83,23 @@ def oneshot_records(rows: list[dict]) -> list[dict[str, Any]]:
     return out
 
 
-def provenance(rows: list[dict], generated: str, profile: str | None) -> dict[str, Any]:
+def provenance(rows: list[dict], profile: str | None) -> dict[str, Any]:
     data: dict[str, str] = {}
     for r in rows:
         data.setdefault(r["benchmark"], r["data_sha256"])
-    return {"generated": generated, "profile": profile, "rows_used": len(rows),
+    return {"profile": profile, "rows_used": len(rows),
             "package_version": rows[0]["package_version"],
-            "git_commits": sorted({r["git_commit"] for r in rows}),
+            "timings": "timings/timings.json",
             "data_sha256": dict(sorted(data.items())),
             "torch": sorted({r["torch"] for r in rows if r.get("torch")}),
             "devices": sorted({r["device"] for r in rows if r.get("device")})}
 
 
 def document(rows: list[dict], agg: list[dict], proxy_records: list[dict],
-             figures: list[dict], display: dict, generated: str,
-             profile: str | None) -> dict[str, Any]:
+             figures: list[dict], display: dict, profile: str | None) -> dict[str, Any]:
     """The whole results.json document (validated against the schema before it is written)."""
     doc = {"schema_version": SCHEMA_VERSION,
-           "provenance": provenance(rows, generated, profile),
+           "provenance": provenance(rows, profile),
            "search": search_records(agg), "proxies": proxy_records,
            "oneshot": oneshot_records(rows), "figures": figures, "display": display}
     validate(doc)

@@ -49,11 +49,13 @@ def load_profile(name_or_path: str) -> dict[str, Any]:
 KEYS = {
     "": {"name", "description", "experiment_seed", "search", "proxies", "oneshot"},
     "search": {"seeds", "budget", "budget_with_times", "benchmarks"},
-    "proxies": {"archs", "seeds", "batch_size", "published", "benchmarks", "published_only",
-                "minutes"},
-    "oneshot": {"seeds", "benchmarks", "configuration", "hyperparameters", "ranking",
-                "minutes", "order"},
+    "proxies": {"archs", "seeds", "batch_size", "published", "benchmarks", "published_only"},
+    "oneshot": {"seeds", "benchmarks", "configuration", "hyperparameters", "ranking", "order"},
 }
+#: wall-clock time boxes are run options, never profile keys: what a profile reports must
+#: not depend on how fast the machine is (the leaderboard regenerates byte-identically)
+TIME_BOXES = {("proxies", "minutes"): "--proxy-minutes", ("oneshot", "minutes"):
+              "--oneshot-minutes"}
 #: the most seeds a profile may ask for per method and dataset
 MAX_SEEDS = 100_000
 
@@ -80,17 +82,17 @@ def _budget(spec: Any, key: str, bad) -> Budget:
     return Budget(**spec)
 
 
-def _minutes(v: Any) -> bool:
-    return v is None or (not isinstance(v, bool) and isinstance(v, (int, float))
-                         and math.isfinite(v) and 0 <= v <= 1e6)
-
-
 def _validate_profile(prof: Any, where: str) -> None:
     def bad(msg: str) -> ConfigError:
         return ConfigError(f"profile {where}: {msg}; see harness/run/profiles/default.json")
 
     if not isinstance(prof, dict):
         raise bad("must be a JSON object")
+    for (sec, key), option in TIME_BOXES.items():
+        if isinstance(prof.get(sec), dict) and key in prof[sec]:
+            raise bad(f"'{sec}.{key}' is a wall-clock time box, which no profile may hold "
+                      "(what a profile reports must not depend on the machine's speed); "
+                      f"delete it and pass '{option} M' to a run that should stop early")
     for sec, allowed in KEYS.items():
         obj = prof if not sec else prof.get(sec)
         if isinstance(obj, dict) and set(obj) - allowed:
@@ -128,8 +130,6 @@ def _validate_profile(prof: Any, where: str) -> None:
                    (bs.values() if isinstance(bs, dict) else [bs])):
             raise bad("'proxies.batch_size' must be an integer >= 2 or map each benchmark "
                       "to one")
-        if not _minutes(px.get("minutes")):
-            raise bad("'proxies.minutes' must be a number of minutes >= 0 (0: no time box)")
         for key in ("benchmarks", "published_only"):
             if not isinstance(px.get(key, {}), dict):
                 raise bad(f"'proxies.{key}' must map benchmark names to lists of datasets")
@@ -148,8 +148,6 @@ def _validate_profile(prof: Any, where: str) -> None:
         if not isinstance(rk, dict) or not isinstance(rk.get("methods", []), list) or not (
                 isinstance(rk.get("archs", 3), int) and rk.get("archs", 3) >= 3):
             raise bad("'oneshot.ranking' must be {\"methods\": [names], \"archs\": n >= 3}")
-        if not _minutes(one.get("minutes")):
-            raise bad("'oneshot.minutes' must be a number of minutes >= 0 (0: no time box)")
         if not isinstance(one.get("order", []), list):
             raise bad("'oneshot.order' must be a list of method names")
         config_from_profile(one, where)
