@@ -117,6 +117,34 @@ def test_smoke_run_writes_the_leaderboard(tmp_path, smoke_site):
     _check_timings_are_apart(out, res)
 
 
+def test_missing_seeds_are_counted_and_marked(tmp_path, smoke_site):
+    """A failed (here: deleted) search seed and one-shot cell: the leaderboard of the plan
+    counts the missing cells and marks the group 'n=2 of 3'."""
+    import shutil
+    import sqlite3
+
+    env, store, _ = smoke_site
+    copy = tmp_path / "s.sqlite"
+    shutil.copy(store, copy)
+    con = sqlite3.connect(copy)
+    con.execute("DELETE FROM results WHERE method='rea' AND benchmark='nb201' AND "
+                "dataset='cifar10' AND seed=0")
+    con.execute("DELETE FROM results WHERE method='gdas'")
+    con.commit()
+    con.close()
+    proc = run_cli("leaderboard", "--store", str(copy), "--out", str(tmp_path / "lb"),
+                   "--profile", "smoke", env=env, check=True)
+    assert "from 126 rows of profile 'smoke'" in proc.stdout
+    md = (tmp_path / "lb" / "README.md").read_text()
+    assert "**2 planned cells have no stored row** (failed, or not yet run; first: " in md
+    res = json.loads((tmp_path / "lb" / "results.json").read_text())
+    rea = next(r for r in res["display"]["search"]["nb201:queries=50"]["ours"]
+               if r["method"] == "rea")
+    assert rea["cifar10"].endswith("(n=2 of 3)") and rea["cifar100"].endswith("(n=3)")
+    assert "<strong>2 planned cells have no stored row</strong>" in (
+        tmp_path / "lb" / "index.html").read_text()
+
+
 def _check_timings_are_apart(out, res: dict) -> None:
     """Every timing is in timings/ (and is there); none in the files that must regenerate
     byte-identically."""

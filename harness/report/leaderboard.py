@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as _dt
 import html
 import json
+import re
 import warnings
 from collections import defaultdict
 from pathlib import Path
@@ -324,7 +325,7 @@ def build(store, out_dir: str | Path, registry=None, spec_dir: Path = SPEC_DIR,
         figures += proxy["figures"]
     from harness.report.oneshot import build_section as oneshot_section
 
-    oneshot = oneshot_section(rows, specs, refs, out)
+    oneshot = oneshot_section(rows, specs, refs, out, plan)
     if oneshot["markdown"]:
         sections_md.append(oneshot["markdown"])
         sections_html.append(oneshot["html"])
@@ -353,6 +354,11 @@ def build(store, out_dir: str | Path, registry=None, spec_dir: Path = SPEC_DIR,
               "byte-identically from a fresh run of the same profile except the timings "
               f"page, which holds every wall-clock number and when this was generated: "
               f"[{timings.FOLDER}/README.md]({timings.FOLDER}/README.md).\n")
+    missing = plan.missing(rows) if plan is not None else []
+    if missing:
+        header += (f"\n**{len(missing)} planned cells have no stored row** (failed, or not "
+                   f"yet run; first: {missing[0]}); a group with fewer seeds than planned "
+                   "says 'n=k of N'. Run the same command again to retry them.\n")
     (out / "README.md").write_text(header + "\n" + "\n".join(sections_md))
     for f in figures:
         captions.setdefault(f, figure_caption(f))
@@ -360,10 +366,10 @@ def build(store, out_dir: str | Path, registry=None, spec_dir: Path = SPEC_DIR,
 
     intro = header.split(chr(10), 2)[2]
     link = f"[{timings.FOLDER}/README.md]({timings.FOLDER}/README.md)"
-    (out / "index.html").write_text(page(
-        "nas-harness leaderboard", html.escape(intro).replace(
-            html.escape(link), f'<a href="{timings.FOLDER}/index.html">{timings.FOLDER}/</a>'),
-        sections_html, captions))
+    intro_html = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", html.escape(intro)).replace(
+        html.escape(link), f'<a href="{timings.FOLDER}/index.html">{timings.FOLDER}/</a>')
+    (out / "index.html").write_text(page("nas-harness leaderboard", intro_html, sections_html,
+                                         captions))
     results = results_doc.document(
         rows, agg, proxy["records"],
         [{"path": f, "caption": captions.get(f, Path(f).stem.replace("_", " "))}

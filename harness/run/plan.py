@@ -68,6 +68,12 @@ class Plan:
         keep = [r for r in rows if row_id(r) in self.ids]
         return keep, len(rows) - len(keep)
 
+    def missing(self, rows: list[dict]) -> list[str]:
+        """Planned cells without a stored row (failed, or not yet run), as labels."""
+        have = {row_id(r) for r in rows}
+        return [f"{m} on {b}/{d} seed {s} ({bud})"
+                for m, b, d, s, bud in sorted(self.ids - have, key=str)]
+
     def seeds(self, group: dict) -> int:
         """Seeds planned for an aggregated group (a dict with method, benchmark, dataset
         and budget), 0 when the plan has none."""
