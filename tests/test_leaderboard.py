@@ -43,9 +43,34 @@ def smoke_site(tmp_path_factory, harness_home, data_root, nb201):
     tmp = tmp_path_factory.mktemp("smoke-site")
     env = {"NAS_HARNESS_HOME": str(harness_home), "NAS_HARNESS_DATA": str(data_root)}
     store, out = tmp / "s.sqlite", tmp / "lb"
-    run_cli("run", "--all", "--profile", "smoke", "--store", str(store), "--out", str(out),
-            "--quiet", env=env, check=True)
+    proc = run_cli("run", "--all", "--profile", "smoke", "--store", str(store), "--out",
+                   str(out), "--quiet", env=env, check=True)
+    (tmp / "run.out").write_text(proc.stdout)
+    (tmp / "run.err").write_text(proc.stderr)
     return env, store, out
+
+
+def test_the_runs_end_summary_names_every_metric_and_where_things_are(smoke_site):
+    """What a user reads at the end of 'run --all': the search table with every metric named,
+    the proxies' correlations, the one-shot table, the counts, the store and the leaderboard;
+    no warning about a benchmark the run does not touch."""
+    _, store, out = smoke_site
+    text = (store.parent / "run.out").read_text()
+    search = [ln.split() for ln in text.splitlines() if ln.startswith(("nb201 ", "tnb101"))]
+    assert {(s[0], s[4]) for s in search} >= {
+        ("nb201", "cifar10/test_acc"), ("nb201", "cifar100/test_acc"),
+        ("nb201", "ImageNet16-120/test_acc"), ("tnb101-micro", "class_scene/test_top1"),
+        ("tnb101-macro", "jigsaw/test_top1")}, text
+    assert all(s[5] == "(%)" for s in search if s[4].endswith(("acc", "top1")))
+    assert "zero-cost proxies: Spearman ρ with each dataset's test metric" in text
+    assert re.search(r"^synflow\s+-?\d\.\d\d \(-?\d\.\d\d\)", text, re.M), text
+    assert "one-shot on nb201 (smoke/" in text and "survey's FairNAS claim" in text
+    assert "ran 128 cells, skipped 0 already stored, 0 failed; store: " + str(store) in text
+    assert "leaderboard from 128 rows of this run's plan: 128 computed now" in text
+    assert f"leaderboard: {out}/README.md, {out}/index.html" in text
+    err = (store.parent / "run.err").read_text()
+    assert not [ln for ln in err.splitlines()
+                if ln.startswith("warning") and "nb101" not in ln], err
 
 
 def test_smoke_run_writes_the_leaderboard(tmp_path, smoke_site):
@@ -107,6 +132,13 @@ def test_smoke_run_writes_the_leaderboard(tmp_path, smoke_site):
     assert "Survey Table 2 regenerated" in md and "Survey Table 1 regenerated" in md
     assert "REINFORCE, NB201 paper [ref 23" in md and "UNVERIFIED" in md
     assert re.search(r"93\.85 ± 0\.37; ours [+-]\d+\.\d\d", md)
+    # budget to target: every strategy on every searched dataset, counts within the seeds
+    tg = {(r["benchmark"], r["dataset"], r["method"]): r for r in res["targets"]}
+    assert {m for b, d, m in tg if (b, d) == ("nb201", "cifar10")} == {
+        "random", "rea", "reinforce", "local-search"}
+    assert all(0 <= r["reached_0.1"] <= r["reached_0.5"] <= r["seeds"] for r in tg.values())
+    assert tg[("nb201", "cifar10", "rea")]["optimum"] == pytest.approx(94.37, abs=0.01)
+    assert "### nb201: budget to target" in md
     # regenerating from the same store alone gives the same bytes, the timings folder aside
     from harness.report.manifest import compare, digests
 

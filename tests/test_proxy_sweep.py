@@ -65,6 +65,27 @@ def test_time_box_advances_every_dataset_in_proportion_then_resumes(nb201, tmp_p
         assert np.array_equal(fresh.scores, cached.scores, equal_nan=True)
 
 
+def test_the_bar_counts_earlier_archs_as_done_and_its_eta_uses_this_runs_rate(
+        nb201, tmp_path, ticking):
+    """A resumed sweep starts its bar at the archs scored by earlier runs (tqdm's
+    ``initial``: outside the rate), so the ETA is the work left at this run's own rate; the
+    bar ends exactly at the total."""
+    from tqdm import tqdm
+
+    reg = default_registry()
+    cache = ScoreCache(tmp_path / "s.sqlite")
+    cells = _cells({"cifar10": 12}, names=("params",))
+    first = sweep(cells, lambda _b: nb201, reg, cache, deadline=4.5, chunk=1).scored_now
+    assert 0 < first < 12
+    bar = tqdm(total=1, disable=False, file=open(tmp_path / "bar.txt", "w"), smoothing=0)
+    starts = []
+    bar.update = (lambda orig: lambda n=1: (starts.append(bar.n), orig(n)))(bar.update)
+    rep = sweep(cells, lambda _b: nb201, reg, cache, bar=bar, chunk=1)
+    assert bar.total == 12 and bar.initial == first and rep.scored_now == 12 - first
+    assert starts[0] == first and bar.n == 12  # this run's archs on top of the earlier ones
+    bar.close()
+
+
 def test_partial_cells_are_stored_then_superseded(nb201, tmp_path, monkeypatch):
     from harness.report.proxies import latest
 

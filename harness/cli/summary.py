@@ -1,5 +1,5 @@
 """What ``run`` and ``leaderboard`` print at the end: the search table with each row's metric
-named, and the one-shot tables."""
+named, the zero-cost proxies' rank correlations, and the one-shot tables."""
 
 from __future__ import annotations
 
@@ -27,9 +27,35 @@ def print_summary(res: dict) -> None:
     if rows:
         print(tabulate(rows, headers=["benchmark", "method", "budget", "seeds",
                                       "incumbent's metric", "mean ± std"]))
+    _print_proxies(res.get("proxies") or [])
     for key, t in res["display"].get("oneshot", {}).items():
         print(f"\none-shot on nb201 ({key}): test accuracy of the derived cell")
         print(tabulate([{k: r[k] for k in list(r)[:5]} for r in t["methods"]],
                        headers="keys"))
         if t.get("claim_verdict"):
             print(f"survey's FairNAS claim (τ 0.4 -> 0.7): {t['claim_verdict']}")
+
+
+def _print_proxies(records: list[dict]) -> None:
+    """Zero-cost proxies: Spearman rho of ours (and of the published scores) with the test
+    metric, one column per benchmark/dataset."""
+    from tabulate import tabulate
+
+    cols = sorted({f"{p['benchmark']}/{p['dataset']}" for p in records if p.get("ours")})
+    if not cols:
+        return
+    table: dict[str, dict[str, str]] = {}
+    for p in records:
+        col = f"{p['benchmark']}/{p['dataset']}"
+        if col not in cols:
+            continue
+        ours = (p.get("ours") or {}).get("spearman")
+        pub = (p.get("published") or {}).get("spearman")
+        cell = "—" if ours is None else f"{ours:.2f}"
+        if pub is not None:
+            cell += f" ({pub:.2f})"
+        table.setdefault(p["proxy"], {"proxy": p["proxy"]})[col] = cell
+    print("\nzero-cost proxies: Spearman ρ with each dataset's test metric, ours on our sample "
+          "(published scores' ρ in brackets)")
+    print(tabulate([{"proxy": r["proxy"], **{c: r.get(c, "—") for c in cols}}
+                    for _, r in sorted(table.items())], headers="keys"))

@@ -112,6 +112,7 @@ class Sweep:
         self.groups: dict[tuple, dict[str, Any]] = {}
         self.failed: dict[tuple, str] = {}
         self.scored_now = 0
+        self.start_done = 0  # archs done before this run that the bar already counts
         for c in cells:
             if c.published:
                 continue
@@ -154,7 +155,9 @@ class Sweep:
                 a = int(order[g["ptr"]])
                 g["ptr"] += 1
                 if self._done(g, a):
-                    if bar is not None:
+                    if self.start_done:  # counted in the bar's start (done before this run)
+                        self.start_done -= 1
+                    elif bar is not None:  # done meanwhile (a proxy given up on)
                         bar.update(1)
                 else:
                     archs.append(a)

@@ -101,16 +101,10 @@ def budget_slug(budget: str) -> str:
 def table_optimum(benchmark: str, report_on: str) -> float | None:
     """The best value of the reported metric in the benchmark's table (None when the table
     cannot be opened here: the leaderboard is then drawn without the line)."""
-    try:
-        from harness.core.cellbase import _get_bench
+    from harness.report.targets import table_best
 
-        bench = _get_bench(benchmark)
-        ds, _, metric = report_on.partition("/")
-        col = bench.query(np.arange(bench.num_archs, dtype=np.int64), metric, ds)
-        higher = bench.h5.metric_attrs(ds, metric).get("higher_is_better", True)
-        return float(np.nanmax(col) if higher else np.nanmin(col))
-    except Exception:  # no converted table here: no line, the numbers are unaffected
-        return None
+    got = table_best(benchmark, report_on)
+    return got[0] if got else None
 
 
 def _trajectory_figure(rows: list[dict], benchmark: str, dataset: str, path: Path,
@@ -316,6 +310,12 @@ def build(store, out_dir: str | Path, registry=None, spec_dir: Path = SPEC_DIR,
             md.append("")
             sections_md.append("\n".join(md))
             sections_html.append("\n".join(hp))
+    from harness.report import targets
+
+    target = targets.section(rows)
+    if target["markdown"]:
+        sections_md.append(target["markdown"])
+        sections_html.append(target["html"])
     from harness.report.proxies import build_section
 
     proxy = build_section(rows, specs, refs, out)
@@ -375,7 +375,7 @@ def build(store, out_dir: str | Path, registry=None, spec_dir: Path = SPEC_DIR,
         [{"path": f, "caption": captions.get(f, Path(f).stem.replace("_", " "))}
          for f in figures],
         {"search": tables, "proxies": proxy["tables"], "oneshot": oneshot["tables"],
-         "survey": survey["tables"]}, profile)
+         "survey": survey["tables"]}, profile, target["records"])
     (out / "results.json").write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
     timings.build(rows, specs, refs, out, generated, bench_best)
     results["_store"] = {"rows_used": len(rows), "rows_outside_plan": outside}

@@ -96,9 +96,11 @@ class _Bars:
             from tqdm import tqdm
 
             # delay: a bar appears only after a second (no stray "0/1" before the sweep
-            # knows its size, no flash of a phase that ends at once)
+            # knows its size, no flash of a phase that ends at once); smoothing 0: the ETA
+            # is the work left at this run's average rate, not at the last few items' (one
+            # slow first arch once promised 87 hours)
             self.bar = tqdm(total=n, desc=desc, unit=unit, file=sys.stderr, mininterval=1.0,
-                            dynamic_ncols=True, delay=1.0)
+                            dynamic_ncols=True, delay=1.0, smoothing=0)
         return self.bar
 
     def tick(self, n: int = 1) -> None:
@@ -221,8 +223,9 @@ def sweep(cells: list[ProxyCell], bench_of, registry, cache, *, deadline: float 
     from harness.proxies.sweep import CHUNK_ARCHS, Sweep, set_proxy_threads
 
     sw = Sweep(cells, bench_of, registry, cache, chunk or CHUNK_ARCHS)
-    if bar is not None:
+    if bar is not None:  # archs scored by earlier runs count as done, not in the rate
         bar.reset(total=sw.total)
+        bar.n = bar.initial = sw.start_done = sw.total - sw.todo()
     set_proxy_threads()
     owned = None
     if executor is None:
