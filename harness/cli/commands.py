@@ -243,14 +243,9 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
 def profile_plan(name: str, reg):
     """The :class:`~harness.run.plan.Plan` of a profile over every registered method, as
     ``run --all`` would plan it here (benchmarks that are not here are left out quietly)."""
-    from harness.run import engine as runner
-    from harness.run.plan import Plan, plan
-    from harness.run.profile import load_profile
+    from harness.run.plan import Plan, profile_cells
 
-    prof = load_profile(name)
-    methods, _ = reg.load_all()
-    runner.drop_unavailable(prof, lambda _msg: None)
-    return Plan(plan(prof, methods, warn=lambda _msg: None))
+    return Plan(profile_cells(name, reg.load_all()[0])[1])
 
 
 # ---- parsers ------------------------------------------------------------------------------

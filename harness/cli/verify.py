@@ -61,17 +61,14 @@ def run_builtin(profile_name: str, jobs: int, quiet: bool, store_path: Path,
     from harness.report import leaderboard
     from harness.report.manifest import digests
     from harness.run import engine as runner
-    from harness.run.plan import Plan, plan
-    from harness.run.profile import load_profile
+    from harness.run.plan import Plan, profile_cells
 
     reg = default_registry()
     methods, _ = reg.load_all()
     builtin = {n: c for n, c in methods.items() if reg.entries[n].origin == "nas-harness"}
-    profile = load_profile(profile_name)
-    runner.drop_unavailable(profile, _warn)
+    profile, cells = profile_cells(profile_name, builtin, _warn)
     store = open_store(store_path)
     try:
-        cells = plan(profile, builtin, warn=_warn)
         summary = runner.execute(cells, store, reg, jobs=jobs, progress=not quiet)
         if summary.failed:
             raise HarnessError(f"verify: {len(summary.failed)} {profile['name']} cells "

@@ -185,10 +185,13 @@ def is_timed(spec: dict) -> bool:
 
 def audit(rows: list[dict], specs: dict, refs: dict, bench_best=None,
           timed: bool = False) -> list[dict]:
-    """One row per claim of ``specs['claims']``; claims measured in wall-clock time are
-    judged only with ``timed`` (the timings page), and point there otherwise."""
+    """One row per claim of ``specs['claims']``, claims measured in wall-clock time pointing
+    to the timings page; with ``timed``, one row per such claim only, judged (the timings
+    page's rows)."""
     out = []
     for spec in specs.get("claims", []):
+        if timed and not is_timed(spec):
+            continue
         ref = refs.get(spec["ref_id"], {}) if spec.get("ref_id") else {}
         status = str(ref.get("status", "no reference row"))
         if is_timed(spec) and not timed:

@@ -38,6 +38,18 @@ def plan(profile: dict[str, Any], methods: dict[str, type], *, benchmarks=None,
     return cells
 
 
+def profile_cells(name: str, methods: dict[str, type], warn=None) -> tuple[dict, list]:
+    """(the profile, its cells) as ``run --all`` plans them here: benchmarks that are neither
+    converted nor in the data root are left out (named through ``warn``, when given)."""
+    from harness.run.engine import drop_unavailable
+    from harness.run.profile import load_profile
+
+    quiet = warn or (lambda _msg: None)
+    profile = load_profile(name)
+    drop_unavailable(profile, quiet)
+    return profile, plan(profile, methods, warn=quiet)
+
+
 def _budget(budget: str) -> str:
     # a time-boxed proxy sweep stores 'archs=12/250': it belongs to the 'archs=250' cell
     return _PARTIAL.sub(r"archs=\1", budget)
