@@ -139,6 +139,11 @@ def test_smoke_run_writes_the_leaderboard(tmp_path, smoke_site):
     assert all(0 <= r["reached_0.1"] <= r["reached_0.5"] <= r["seeds"] for r in tg.values())
     assert tg[("nb201", "cifar10", "rea")]["optimum"] == pytest.approx(94.37, abs=0.01)
     assert "### nb201: budget to target" in md
+    # hardware: the table's true fronts for three devices on each NB201 dataset, drawn
+    hw = {(r["dataset"], r["device"]): r for r in res["hardware"]}
+    assert len(hw) == 9 and hw[("cifar10", "hw_edgegpu_latency")]["most_accurate"]["acc"] \
+        == pytest.approx(94.37, abs=0.01)
+    assert {"pareto_nb201_cifar10.png", "pareto_nb201_ImageNet16-120.png"} <= set(pngs)
     # regenerating from the same store alone gives the same bytes, the timings folder aside
     from harness.report.manifest import compare, digests
 

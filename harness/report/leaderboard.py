@@ -74,6 +74,9 @@ def figure_caption(path: str) -> str:
     if stem.startswith("proxy_tasks_"):
         return (f"Spearman ρ of each zero-cost proxy with each {stem[12:]} task's test "
                 "metric: rankings change across tasks")
+    if stem.startswith("pareto_"):
+        return (f"{parts[1]} {parts[2]}: test accuracy against each device's cost for every "
+                "arch (grey) and the true Pareto front (red steps)")
     if stem.startswith("oneshot_fig1_"):
         return (f"Survey Figure 1 ({parts[2]} configuration, {parts[3]}): architecture weight "
                 "of each operation over epochs, mean over the six edges")
@@ -316,6 +319,13 @@ def build(store, out_dir: str | Path, registry=None, spec_dir: Path = SPEC_DIR,
     if target["markdown"]:
         sections_md.append(target["markdown"])
         sections_html.append(target["html"])
+    from harness.report import pareto
+
+    hardware = pareto.section(out)
+    if hardware["markdown"]:
+        sections_md.append(hardware["markdown"])
+        sections_html.append(hardware["html"])
+        figures += hardware["figures"]
     from harness.report.proxies import build_section
 
     proxy = build_section(rows, specs, refs, out)
@@ -375,7 +385,7 @@ def build(store, out_dir: str | Path, registry=None, spec_dir: Path = SPEC_DIR,
         [{"path": f, "caption": captions.get(f, Path(f).stem.replace("_", " "))}
          for f in figures],
         {"search": tables, "proxies": proxy["tables"], "oneshot": oneshot["tables"],
-         "survey": survey["tables"]}, profile, target["records"])
+         "survey": survey["tables"]}, profile, target["records"], hardware["records"])
     (out / "results.json").write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
     timings.build(rows, specs, refs, out, generated, bench_best)
     results["_store"] = {"rows_used": len(rows), "rows_outside_plan": outside}

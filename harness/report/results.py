@@ -97,12 +97,14 @@ def provenance(rows: list[dict], profile: str | None) -> dict[str, Any]:
 
 def document(rows: list[dict], agg: list[dict], proxy_records: list[dict],
              figures: list[dict], display: dict, profile: str | None,
-             targets: list[dict] | None = None) -> dict[str, Any]:
+             targets: list[dict] | None = None,
+             hardware: list[dict] | None = None) -> dict[str, Any]:
     """The whole results.json document (validated against the schema before it is written)."""
     doc = {"schema_version": SCHEMA_VERSION,
            "provenance": provenance(rows, profile),
            "search": search_records(agg), "proxies": proxy_records,
-           "oneshot": oneshot_records(rows), "targets": targets or [], "figures": figures,
+           "oneshot": oneshot_records(rows), "targets": targets or [],
+           "hardware": hardware or [], "figures": figures,
            "display": display}
     validate(doc)
     return doc
