@@ -321,9 +321,7 @@ def build(store, out_dir: str | Path, registry=None, spec_dir: Path = SPEC_DIR,
         sections_html.append(target["html"])
     from harness.report import pareto
 
-    # the table's fronts, where this leaderboard covers NB201 (never converts it otherwise)
-    hardware = pareto.section(out) if any(r["benchmark"] == "nb201" for r in rows) else \
-        {"markdown": "", "html": "", "figures": [], "records": []}
+    hardware = pareto.section(out, rows)
     if hardware["markdown"]:
         sections_md.append(hardware["markdown"])
         sections_html.append(hardware["html"])

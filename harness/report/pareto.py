@@ -108,20 +108,23 @@ def _figure(bench, ds: str, recs: list[dict], path) -> None:
     save_figure(fig, path.parent, path.name)
 
 
-def section(out, benchmark: str = "nb201") -> dict[str, Any]:
-    """Markdown, HTML, figures and records of the true Pareto fronts (nothing when the
+def section(out, rows: list[dict], benchmark: str = "nb201") -> dict[str, Any]:
+    """Markdown, HTML, figures and records of the true Pareto fronts (nothing when no row
+    covers the benchmark -- its table is then never opened or converted -- or when the
     table cannot be opened here)."""
     import html
 
     from tabulate import tabulate
 
-    try:
-        from harness.core.cellbase import _get_bench
+    recs = []
+    if any(r["benchmark"] == benchmark for r in rows):
+        try:
+            from harness.core.cellbase import _get_bench
 
-        bench = _get_bench(benchmark)
-        recs = true_fronts(bench)
-    except Exception:  # no converted table here: no section, the rest is unaffected
-        recs = []
+            bench = _get_bench(benchmark)
+            recs = true_fronts(bench)
+        except Exception:  # no converted table here: no section, the rest is unaffected
+            recs = []
     if not recs:
         return {"markdown": "", "html": "", "figures": [], "records": []}
     table = [{"dataset": r["dataset"], "device": r["label"], "archs": r["archs"],

@@ -63,13 +63,12 @@ def oneshot_times(rows: list[dict]) -> list[dict[str, Any]]:
                 r["result"])
     out = []
     for (conf, d, m), res in sorted(groups.items()):
-        gpu = [x.get("gpu_hours") for x in res if x.get("gpu_hours") is not None]
         out.append({"configuration": conf, "dataset": d, "method": m, "seeds": len(res),
                     "device": res[0]["device"],
                     "search_seconds": _median([x["search_seconds"] for x in res]),
                     "seconds_per_epoch": _median([x.get("seconds_per_epoch") for x in res]),
                     "derive_seconds": _median([x.get("derive_seconds") for x in res]),
-                    "gpu_hours": _median(gpu) if gpu else None})
+                    "gpu_hours": _median([x.get("gpu_hours") for x in res])})
     return out
 
 
