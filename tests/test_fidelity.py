@@ -22,9 +22,10 @@ def test_low_fidelity_costs_a_fraction_and_never_sets_the_incumbent(nb201):
     with pytest.raises(UnknownNameError, match="did you mean 'hp12'"):
         o.query_low(5, "hp13")
     o.query(7)
-    o.query(8)  # 2.06 units used: spent
     with pytest.raises(BudgetExhausted):
-        o.query_low(9, "hp12")
+        o.query(8)  # 1.06 units used: a full query would overdraw the budget
+    o.query_low(9, "hp12")  # what is left still pays for cheaper queries
+    assert o.usage.queries == pytest.approx(1.12) and o.order == [7]
 
 
 class _SuccessiveHalving(SearchStrategy):

@@ -154,6 +154,15 @@ class Oracle:
     def exhausted(self) -> bool:
         return self.remaining() <= 0
 
+    def _charge_check(self, cost: float) -> None:
+        """BudgetExhausted unless a query costing ``cost`` query units may start: the budget
+        is not spent and, for a query budget, the query fits in what is left (a full query
+        never overdraws what cheaper fidelities left over; a simulated-seconds budget lets
+        the last query finish, as the NATS-Bench protocol does)."""
+        if self.exhausted() or (self.budget.queries is not None and
+                                self.usage.queries + cost > self.budget.queries + 1e-9):
+            raise BudgetExhausted("budget spent")
+
     def query(self, arch: int) -> float:
         """The search metric of ``arch``; charges the budget for an arch not seen before."""
         self.usage.requests += 1
@@ -163,8 +172,7 @@ class Oracle:
         arch = arch_id(arch, self.num_archs)
         if arch in self.seen:
             return self.seen[arch]
-        if self.exhausted():
-            raise BudgetExhausted("budget spent")
+        self._charge_check(1.0)
         value = float(self._col[arch])
         self.usage.queries += 1
         if self.times is not None:
@@ -206,8 +214,7 @@ class Oracle:
         key = (arch, fidelity)
         if key in self.seen_low:
             return self.seen_low[key]
-        if self.exhausted():
-            raise BudgetExhausted("budget spent")
+        self._charge_check(costs[fidelity])
         value = float(self.bench.query(np.array([arch], dtype=np.int64),
                                        f"{self.search_metric}_{fidelity}",
                                        self.search_dataset)[0])

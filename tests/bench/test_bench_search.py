@@ -1,5 +1,6 @@
-"""Search-strategy speed: one REA run with a 100-query budget on NB201 (goal <= 20 ms),
-beside a baseline from the same run: 100 bare lookups of the search column in Python."""
+"""Search-strategy speed: one run of each strategy with a 100-query budget on NB201 (REA's
+goal <= 20 ms; report the others as ratios to REA's), beside a baseline from the same run:
+100 bare lookups of the search column in Python."""
 
 from __future__ import annotations
 
@@ -13,12 +14,13 @@ from harness.search.cells import Cell, run_search_cell
 pytestmark = pytest.mark.realdata
 
 
-@pytest.mark.parametrize("name", ["rea", "random", "local-search", "reinforce"])
+@pytest.mark.parametrize("name", ["rea", "random", "local-search", "reinforce",
+                                  "bananas", "hyperband", "bohb"])
 def test_search_run_100_queries(benchmark, nb201, name):
     cls = default_registry().get(name)
     cell = Cell(name, "nb201", "cifar10", 0, Budget(queries=100), 1)
     row = benchmark(run_search_cell, cls, cell, nb201)
-    assert row["queries_used"] == 100
+    assert 99 < row["queries_used"] <= 100  # Hyperband/BOHB: a full query no longer fits
 
 
 def test_baseline_100_python_lookups(benchmark, nb201):
