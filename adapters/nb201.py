@@ -256,3 +256,19 @@ def describe_sources(root: Path | None) -> str:
     if shared_data_present(root):
         return f"available from the data root ({root})"
     return "convert from the official file (NAS-Bench-201-v1_1-096897.pth or NATS-tss-v1_0-3ffb9)"
+
+
+def naswot_v1_scores(root: Path, arch_strings: list[str]) -> np.ndarray:
+    """The NASWOT authors' published arXiv-v1 score of every arch (``SHARED_FILES['naswot']``
+    under ``root``), in the order of ``arch_strings`` (the table's); NaN where the file
+    has none. Read at run time, not converted: it is a method's published output, not a
+    benchmark metric, and converting it would change the table's content hash."""
+    path = root / SHARED_FILES["naswot"]
+    if not path.exists():
+        raise DataMissingError(f"{path} is missing; set NAS_HARNESS_DATA to the shared data "
+                               "folder (nb201-naswot/arch_score_acc.pd)")
+    frame = safe_pickle.load_frame(path)
+    _check(list(frame["cellstr"]) == list(arch_strings),
+           f"{path}: its arch order differs from the NB201 table's (is it the file named in "
+           "its PROVENANCE.txt?)")
+    return np.asarray(frame["score"], dtype=np.float64)

@@ -45,6 +45,12 @@ class SearchStrategy(Method):
     """
 
     kind = "search"
+    #: True for training-free searches (NASWOT): planned only under the profile's
+    #: ``search.training_free`` budgets, whose oracle answers ``score(arch)`` from a table
+    training_free: ClassVar[bool] = False
+    #: True for hardware-aware searches: planned only under ``search.hardware``, whose
+    #: oracle answers ``cost(arch)`` (a device's latency or energy) and ``cost_limit``
+    hardware_aware: ClassVar[bool] = False
 
     @abstractmethod
     def _search(self, oracle: SearchView, rng: np.random.Generator) -> None:

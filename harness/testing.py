@@ -29,7 +29,17 @@ def check_method(cls: type, bench: Any, dataset: str | None = None, queries: int
     if not issubclass(cls, SearchStrategy):
         raise MethodError(f"{cls.__name__}: only search strategies are checked here")
     dataset = dataset or bench.tasks[0]
-    budget = Budget(queries=queries)
+    free = getattr(cls, "training_free", False)
+    # a training-free search scores ``queries`` archs with the table's params, trains one
+    budget = Budget(queries=1, scored=queries, scores="params") if free else Budget(
+        queries=queries)
+    if getattr(cls, "hardware_aware", False):  # the table's first device cost, constrained
+        ds = dataset if dataset in bench.datasets else bench.datasets[0]
+        hw = sorted(c for c in bench.h5.costs(ds) if c.startswith("hw_"))
+        if not hw:
+            raise MethodError(f"{cls.__name__} is hardware-aware and {bench.name} has no "
+                              "device costs to check it with")
+        budget = Budget(queries=queries, objective=hw[0], cost_quantile=0.25)
     rows = []
     for s in (*seeds, seeds[0]):
         cell = Cell(cls.__name__, bench.name, dataset, s, budget, 12345, minutes=minutes)
@@ -38,6 +48,13 @@ def check_method(cls: type, bench: Any, dataset: str | None = None, queries: int
                "within_time_limit"]
     # budget
     for r in rows:
+        if free:
+            n = r["result"].get("archs_scored", 0)
+            if n != min(queries, bench.num_archs) or r["queries_used"] != 1:
+                raise MethodError(f"{cls.__name__} scored {n} of {queries} archs and queried "
+                                  f"{r['queries_used']} (a training-free search scores its "
+                                  "allowance and queries one arch)")
+            continue
         if r["queries_used"] > queries:
             raise MethodError(f"{cls.__name__} used {r['queries_used']} > {queries} queries")
         # cheaper fidelities are charged in fractions of a query: spent means that a full

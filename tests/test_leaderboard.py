@@ -21,6 +21,13 @@ def test_spec_numbers_come_from_verified_reference_rows():
             assert f"{mean:.2f}" in ref["original_value"], (s["ref_id"], value)
             if std is not None:
                 assert f"{mean:.2f}±{std:.2f}" in ref["original_value"].replace(" ", "")
+    for s in specs["training_free"]:  # NASWOT search: "N=10: 91.53±1.62 / ..."
+        ref = refs[s["ref_id"]]
+        assert ref["status"].startswith("VERIFIED"), s
+        text = ref["original_value"].replace(" ", "")
+        part = text.split(f"N={s['scored']}:", 1)[1]
+        part = part.split("(valid", 1)[0].split("N=", 1)[0].split(",", 1)[0]
+        assert part.split("/") == list(s["test"].values()), (s["ref_id"], part)
     for s in specs["unverified_search"]:
         assert refs[s["ref_id"]]["status"] == "UNVERIFIED"
     for s in specs["oneshot"]:  # valid / test of the NB201 weight-sharing table
@@ -65,8 +72,8 @@ def test_the_runs_end_summary_names_every_metric_and_where_things_are(smoke_site
     assert "zero-cost proxies: Spearman ρ with each dataset's test metric" in text
     assert re.search(r"^synflow\s+-?\d\.\d\d \(-?\d\.\d\d\)", text, re.M), text
     assert "one-shot on nb201 (smoke/" in text and "survey's FairNAS claim" in text
-    assert "ran 128 cells, skipped 0 already stored, 0 failed; store: " + str(store) in text
-    assert "leaderboard from 128 rows of this run's plan: 128 computed now" in text
+    assert "ran 212 cells, skipped 0 already stored, 0 failed; store: " + str(store) in text
+    assert "leaderboard from 212 rows of this run's plan: 212 computed now" in text
     assert f"leaderboard: {out}/README.md, {out}/index.html" in text
     err = (store.parent / "run.err").read_text()
     assert not [ln for ln in err.splitlines()
@@ -87,8 +94,15 @@ def test_smoke_run_writes_the_leaderboard(tmp_path, smoke_site):
     text = (out / "results.json").read_text()
     res = json.loads(text)
     _check_results_document(res, text)
+    # the search tables: every strategy of the plain setting (NASWOT and the hardware-aware
+    # ones have their own sections, checked below)
     assert {a["method"] for a in res["search"]} == {"random", "rea", "reinforce",
-                                                     "local-search"}
+                                                     "local-search", "bananas", "hyperband",
+                                                     "bohb"}
+    assert [(t["method"], t["scored"]) for t in res["training_free"]] == [("naswot", 10)]
+    assert {(h["method"], h["device"]) for h in res["hardware_search"]} == {
+        (m, d) for m in ("hw-random", "hw-rea", "nsga2")
+        for d in ("hw_pixel3_latency", "hw_edgegpu_latency")}
     # Table 3: every proxy and ensemble has a row with ours and the published correlation
     table = {r["proxy"]: r for r in res["display"]["proxies"]["cifar10"]}
     assert len(table) == 15 and table["synflow"]["(c) published ρ / τ (all its archs)"] != "—"
@@ -135,7 +149,7 @@ def test_smoke_run_writes_the_leaderboard(tmp_path, smoke_site):
     # budget to target: every strategy on every searched dataset, counts within the seeds
     tg = {(r["benchmark"], r["dataset"], r["method"]): r for r in res["targets"]}
     assert {m for b, d, m in tg if (b, d) == ("nb201", "cifar10")} == {
-        "random", "rea", "reinforce", "local-search"}
+        "random", "rea", "reinforce", "local-search", "bananas", "hyperband", "bohb"}
     assert all(0 <= r["reached_0.1"] <= r["reached_0.5"] <= r["seeds"] for r in tg.values())
     assert tg[("nb201", "cifar10", "rea")]["optimum"] == pytest.approx(94.37, abs=0.01)
     assert "### nb201: budget to target" in md
@@ -149,7 +163,7 @@ def test_smoke_run_writes_the_leaderboard(tmp_path, smoke_site):
 
     proc = run_cli("leaderboard", "--store", str(store), "--out", str(tmp_path / "lb2"),
                    "--profile", "smoke", env=env, check=True)
-    assert "from 128 rows of profile 'smoke' (0 other stored rows left out)" in proc.stdout
+    assert "from 212 rows of profile 'smoke' (0 other stored rows left out)" in proc.stdout
     assert compare(digests(out), digests(tmp_path / "lb2")) == []
     _check_timings_are_apart(out, res)
 
@@ -171,7 +185,7 @@ def test_missing_seeds_are_counted_and_marked(tmp_path, smoke_site):
     con.close()
     proc = run_cli("leaderboard", "--store", str(copy), "--out", str(tmp_path / "lb"),
                    "--profile", "smoke", env=env, check=True)
-    assert "from 126 rows of profile 'smoke'" in proc.stdout
+    assert "from 210 rows of profile 'smoke'" in proc.stdout
     md = (tmp_path / "lb" / "README.md").read_text()
     assert "**2 planned cells have no stored row** (failed, or not yet run; first: " in md
     res = json.loads((tmp_path / "lb" / "results.json").read_text())

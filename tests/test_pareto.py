@@ -7,7 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from harness.report.pareto import front, hypervolume, true_fronts
+from harness.core.pareto import front, hypervolume
+from harness.report.pareto import true_fronts
 
 
 def _brute_front(acc: np.ndarray, cost: np.ndarray) -> set[tuple[float, float]]:

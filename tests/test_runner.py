@@ -28,6 +28,11 @@ def cli_env(harness_home, data_root):
     return {"NAS_HARNESS_HOME": str(harness_home), "NAS_HARNESS_DATA": str(data_root)}
 
 
+#: the engine tests run the four classic strategies (milliseconds a cell): what they check
+#: (resume, processes, pools) does not depend on which strategies run
+CLASSIC = ("rea", "random", "reinforce", "local-search")
+
+
 def _export(store, env) -> str:
     return run_cli("export", "--store", str(store), "--drop-volatile", env=env,
                    check=True).stdout
@@ -107,7 +112,7 @@ def test_bad_run_input_is_one_line(tmp_path, cli_env):
 def test_two_processes_give_identical_rows(tmp_path, cli_env, nb201):
     stores = [tmp_path / "a.sqlite", tmp_path / "b.sqlite"]
     for s in stores:
-        run_cli("run", "--all", "--profile", "smoke", "--kind", "search", "--store", str(s),
+        run_cli("run", *CLASSIC, "--profile", "smoke", "--store", str(s),
                 "--quiet", "--out", str(tmp_path / "lb"), env=cli_env, check=True)
     a, b = (_export(s, cli_env) for s in stores)
     # 4 strategies x (3 NB201 datasets + 2 TNB101 tasks x 2 spaces) x 3 seeds
@@ -115,7 +120,7 @@ def test_two_processes_give_identical_rows(tmp_path, cli_env, nb201):
 
 
 def test_sigkill_mid_run_then_resume_equals_uninterrupted(tmp_path, cli_env, nb201):
-    args = ["run", "--all", "--profile", "smoke", "--kind", "search", "--seeds", "40",
+    args = ["run", *CLASSIC, "--profile", "smoke", "--seeds", "40",
             "--quiet", "--benchmark", "nb201", "--out", str(tmp_path / "lb")]
     full = tmp_path / "full.sqlite"
     run_cli(*args, "--store", str(full), env=cli_env, check=True)
@@ -153,8 +158,8 @@ def test_sigkill_mid_run_then_resume_equals_uninterrupted(tmp_path, cli_env, nb2
 def test_concurrent_runs_share_a_store_without_duplicates(tmp_path, cli_env, nb201):
     store = tmp_path / "shared.sqlite"
     env = {**os.environ, **cli_env, "PYTHONPATH": str(REPO)}
-    procs = [subprocess.Popen([sys.executable, "-m", "harness", "run", "--all", "--profile",
-                               "smoke", "--kind", "search", "--seeds", "10", "--store",
+    procs = [subprocess.Popen([sys.executable, "-m", "harness", "run", *CLASSIC, "--profile",
+                               "smoke", "--seeds", "10", "--store",
                                str(store), "--quiet", "--out", str(tmp_path / "lb")],
                               cwd=REPO, env=env, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True) for _ in range(2)]
@@ -171,7 +176,7 @@ def test_concurrent_runs_share_a_store_without_duplicates(tmp_path, cli_env, nb2
 def test_jobs_pool_gives_the_same_rows(tmp_path, cli_env, nb201):
     a, b = tmp_path / "a.sqlite", tmp_path / "b.sqlite"
     for store, jobs in ((a, "1"), (b, "2")):
-        run_cli("run", "--all", "--profile", "smoke", "--kind", "search", "--store",
+        run_cli("run", *CLASSIC, "--profile", "smoke", "--store",
                 str(store), "--quiet", "--jobs", jobs, "--out", str(tmp_path / "lb"),
                 env=cli_env, check=True)
     assert _export(a, cli_env) == _export(b, cli_env)

@@ -33,10 +33,18 @@ def arch_id(arch: Any, num_archs: int) -> int:
 
 @dataclass(frozen=True)
 class Budget:
-    """A search budget: new-arch queries and/or simulated training seconds."""
+    """A search budget: new-arch queries and/or simulated training seconds; for a
+    training-free search also ``scored``, the archs it may score with the proxy table
+    ``scores`` (:mod:`harness.search.scores`); for a hardware-aware search ``objective``,
+    the table's device cost the oracle answers ``cost(arch)`` with, and optionally
+    ``cost_quantile``, the constraint: a cost at most that quantile of the table's."""
 
     queries: int | None = None
     sim_seconds: float | None = None
+    scored: int | None = None
+    scores: str | None = None
+    objective: str | None = None
+    cost_quantile: float | None = None
 
     def __post_init__(self) -> None:
         if self.queries is None and self.sim_seconds is None:
@@ -50,6 +58,18 @@ class Budget:
         if s is not None and (isinstance(s, bool) or not isinstance(s, (int, float))
                               or not math.isfinite(s) or s <= 0):
             raise ConfigError(f"budget sim_seconds must be a positive finite number, got {s!r}")
+        n = self.scored
+        if (n is None) != (self.scores is None):
+            raise ConfigError("a training-free budget needs both 'scored' (archs to score) "
+                              "and 'scores' (the score table's name)")
+        if n is not None and (isinstance(n, bool) or not isinstance(n, (int, np.integer))
+                              or n < 1):
+            raise ConfigError(f"budget scored must be a whole number >= 1, got {n!r}")
+        cq = self.cost_quantile
+        if cq is not None and (self.objective is None or isinstance(cq, bool) or
+                               not isinstance(cq, (int, float)) or not 0 < cq <= 1):
+            raise ConfigError(f"budget cost_quantile must be a number in (0, 1] with an "
+                              f"'objective', got {cq!r}")
 
     def key(self) -> str:
         """Stable text used in the results key."""
@@ -58,6 +78,12 @@ class Budget:
             parts.append(f"queries={int(self.queries)}")
         if self.sim_seconds is not None:
             parts.append(f"sim_seconds={float(self.sim_seconds):g}")
+        if self.scored is not None:
+            parts.append(f"scored={int(self.scored)},scores={self.scores}")
+        if self.objective is not None:
+            parts.append(f"objective={self.objective}")
+        if self.cost_quantile is not None:
+            parts.append(f"cost_quantile={float(self.cost_quantile):g}")
         return ",".join(parts)
 
     def as_dict(self) -> dict[str, Any]:
@@ -70,6 +96,7 @@ class Usage:
     sim_seconds: float = 0.0
     requests: int = 0  # every call, including free re-queries
     low_fidelity: int = 0  # archs queried at a cheaper fidelity
+    scored: int = 0  # archs scored with the cell's proxy table
 
 
 @dataclass
@@ -85,6 +112,13 @@ class Oracle:
     seen: dict[int, float] = field(default_factory=dict)
     order: list[int] = field(default_factory=list)
     seen_low: dict[tuple[int, str], float] = field(default_factory=dict)
+    #: the cell's proxy score table and its seconds per arch (training-free budgets)
+    scores: np.ndarray | None = None
+    score_seconds: float = 0.0
+    seen_scores: dict[int, float] = field(default_factory=dict)
+    #: the device cost of every arch and the constraint (hardware-aware budgets)
+    costs: np.ndarray | None = None
+    cost_limit: float | None = None
     _col: np.ndarray | None = None
     _fidelities: dict[str, float] | None = None
 
@@ -225,6 +259,34 @@ class Oracle:
         self.usage.low_fidelity += 1
         self.seen_low[key] = value
         return value
+
+    def score(self, arch: int) -> float:
+        """The proxy score of ``arch`` from the cell's score table (no training): one of the
+        budget's ``scored`` archs, free when repeated; where the benchmark has training
+        times the table's seconds per arch are charged too."""
+        if self.scores is None:
+            raise MethodError("this cell has no proxy score table: its budget names none "
+                              "(a training-free method runs with 'scored' and 'scores')")
+        self.usage.requests += 1
+        arch = arch_id(arch, self.num_archs)
+        if arch in self.seen_scores:
+            return self.seen_scores[arch]
+        if self.usage.scored >= self.budget.scored:
+            raise BudgetExhausted("proxy scores spent")
+        value = float(self.scores[arch])
+        self.usage.scored += 1
+        if self.times is not None:
+            self.usage.sim_seconds += self.score_seconds
+        self.seen_scores[arch] = value
+        return value
+
+    def cost(self, arch: int) -> float:
+        """The device cost (latency, energy) of ``arch`` from the table: free, since
+        measuring an untrained network on the device needs no training."""
+        if self.costs is None:
+            raise MethodError("this cell has no hardware objective: its budget names none "
+                              "(a hardware-aware method runs with an 'objective')")
+        return float(self.costs[arch_id(arch, self.num_archs)])
 
     def query_many(self, archs) -> np.ndarray:
         out = []

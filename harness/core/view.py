@@ -20,10 +20,11 @@ from harness.core.budget import Budget, Oracle, arch_id  # noqa: F401 - arch_id 
 from harness.core.errors import MethodError
 
 #: calls a search method may make
-CALLS = ("query", "query_many", "query_low", "fidelities", "sample", "mutate", "neighbours",
-         "encode", "remaining", "exhausted", "index_of_choices", "index_of_encoding")
+CALLS = ("query", "query_many", "query_low", "fidelities", "score", "cost", "sample",
+         "mutate", "neighbours", "encode", "remaining", "exhausted", "index_of_choices",
+         "index_of_encoding")
 #: constants of the search space
-CONSTANTS = ("num_archs", "num_edges", "num_ops", "choice_sizes")
+CONSTANTS = ("num_archs", "num_edges", "num_ops", "choice_sizes", "cost_limit")
 
 
 def _forward(fn):
@@ -36,9 +37,11 @@ def _forward(fn):
 
 class SearchView:
     """A search method's only window on a benchmark (see the module docstring): ``query``,
-    ``query_many``, ``query_low``, ``fidelities``, ``sample``, ``mutate``, ``neighbours``,
-    ``encode``, ``remaining``, ``exhausted``, ``index_of_choices``, ``index_of_encoding``
-    and the constants ``num_archs``, ``num_edges``, ``num_ops``, ``choice_sizes``."""
+    ``query_many``, ``query_low``, ``fidelities``, ``score`` (training-free cells only),
+    ``cost`` and ``cost_limit`` (hardware-aware cells only),
+    ``sample``, ``mutate``, ``neighbours``, ``encode``, ``remaining``, ``exhausted``,
+    ``index_of_choices``, ``index_of_encoding`` and the constants ``num_archs``,
+    ``num_edges``, ``num_ops``, ``choice_sizes``."""
 
     __slots__ = CALLS + CONSTANTS
 
@@ -74,6 +77,15 @@ def audit(oracle: Oracle, budget: Budget, column: np.ndarray, who: str) -> None:
         v, t = oracle.seen[a], column[a]
         if not (v == t or (math.isnan(v) and math.isnan(t))):
             raise MethodError(f"{bad} (arch {a} recorded as {v}, the table says {t})")
+    if budget.scored is not None:
+        if len(oracle.seen_scores) != oracle.usage.scored or \
+                oracle.usage.scored > budget.scored:
+            raise MethodError(f"{bad} (it scored {len(oracle.seen_scores)} archs, usage "
+                              f"says {oracle.usage.scored}, budget {budget.scored})")
+        for a, v in oracle.seen_scores.items():
+            if v != oracle.scores[a]:
+                raise MethodError(f"{bad} (arch {a} scored {v}, the table says "
+                                  f"{oracle.scores[a]})")
     costs = oracle.fidelities() if oracle.seen_low else {}
     queries = len(order) + sum(costs[f] for (_a, f) in oracle.seen_low)
     if not math.isclose(queries, oracle.usage.queries, abs_tol=1e-6):

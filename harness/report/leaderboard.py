@@ -220,7 +220,11 @@ def build(store, out_dir: str | Path, registry=None, spec_dir: Path = SPEC_DIR,
         raise ConfigError(f"store {store.path} has no results; run 'python -m harness run "
                           "--all' first")
     specs, refs = load_specs(spec_dir)
-    agg = aggregate_search(rows)
+    from harness.report import pareto, training_free
+
+    search_rows = [r for r in rows if not training_free.is_training_free(r)
+                   and not pareto.is_hardware(r)]
+    agg = aggregate_search(search_rows)
     sections_md: list[str] = []
     sections_html: list[str] = []
     figures: list[str] = []
@@ -301,7 +305,7 @@ def build(store, out_dir: str | Path, registry=None, spec_dir: Path = SPEC_DIR,
                 if opt is None and on:
                     opt = table_optimum(bench, on)
                 label = metric_label(bench, d, sel)
-                _trajectory_figure([r for r in rows if r["budget"] == bud], bench, d,
+                _trajectory_figure([r for r in search_rows if r["budget"] == bud], bench, d,
                                    out / "figures" / name, opt, label)
                 figures.append(f"figures/{name}")
                 captions[f"figures/{name}"] = (
@@ -315,12 +319,15 @@ def build(store, out_dir: str | Path, registry=None, spec_dir: Path = SPEC_DIR,
             sections_html.append("\n".join(hp))
     from harness.report import targets
 
-    target = targets.section(rows)
+    free = training_free.section(rows, specs, refs, out)
+    if free["markdown"]:
+        sections_md.append(free["markdown"])
+        sections_html.append(free["html"])
+        figures += free["figures"]
+    target = targets.section(search_rows)
     if target["markdown"]:
         sections_md.append(target["markdown"])
         sections_html.append(target["html"])
-    from harness.report import pareto
-
     hardware = pareto.section(out, rows)
     if hardware["markdown"]:
         sections_md.append(hardware["markdown"])
@@ -385,7 +392,8 @@ def build(store, out_dir: str | Path, registry=None, spec_dir: Path = SPEC_DIR,
         [{"path": f, "caption": captions.get(f, Path(f).stem.replace("_", " "))}
          for f in figures],
         {"search": tables, "proxies": proxy["tables"], "oneshot": oneshot["tables"],
-         "survey": survey["tables"]}, profile, target["records"], hardware["records"])
+         "survey": survey["tables"]}, profile, target["records"], hardware["records"],
+        free["records"], hardware["found"])
     (out / "results.json").write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
     timings.build(rows, specs, refs, out, generated, bench_best)
     results["_store"] = {"rows_used": len(rows), "rows_outside_plan": outside}

@@ -23,7 +23,7 @@ import numpy as np
 from harness.report.base import mean_ci
 
 SCHEMA_PATH = Path(__file__).with_name("results.schema.json")
-SCHEMA_VERSION = 2  # 2: timings moved to timings/timings.json
+SCHEMA_VERSION = 3  # 2: timings moved to timings/timings.json; 3: training_free, hardware_search
 
 
 def metric_units(metric: str) -> str:
@@ -98,13 +98,17 @@ def provenance(rows: list[dict], profile: str | None) -> dict[str, Any]:
 def document(rows: list[dict], agg: list[dict], proxy_records: list[dict],
              figures: list[dict], display: dict, profile: str | None,
              targets: list[dict] | None = None,
-             hardware: list[dict] | None = None) -> dict[str, Any]:
+             hardware: list[dict] | None = None,
+             training_free: list[dict] | None = None,
+             hardware_search: list[dict] | None = None) -> dict[str, Any]:
     """The whole results.json document (validated against the schema before it is written)."""
     doc = {"schema_version": SCHEMA_VERSION,
            "provenance": provenance(rows, profile),
            "search": search_records(agg), "proxies": proxy_records,
            "oneshot": oneshot_records(rows), "targets": targets or [],
-           "hardware": hardware or [], "figures": figures,
+           "hardware": hardware or [], "training_free": training_free or [],
+           "hardware_search": hardware_search or [],
+           "figures": figures,
            "display": display}
     validate(doc)
     return doc

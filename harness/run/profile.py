@@ -48,7 +48,8 @@ def load_profile(name_or_path: str) -> dict[str, Any]:
 #: the keys a profile may have, per section (anything else is a typo: refused, named)
 KEYS = {
     "": {"name", "description", "experiment_seed", "search", "proxies", "oneshot"},
-    "search": {"seeds", "budget", "budget_with_times", "benchmarks"},
+    "search": {"seeds", "budget", "budget_with_times", "benchmarks", "training_free",
+               "hardware"},
     "proxies": {"archs", "seeds", "batch_size", "published", "benchmarks", "published_only"},
     "oneshot": {"seeds", "benchmarks", "configuration", "hyperparameters", "ranking", "order"},
 }
@@ -64,14 +65,26 @@ def _is_int(v: Any) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
 
 
-def _budget(spec: Any, key: str, bad) -> Budget:
-    """A budget object of a profile, every key and value checked (named by ``key``)."""
+def _budget(spec: Any, key: str, bad, training_free: bool = False) -> Budget:
+    """A budget object of a profile, every key and value checked (named by ``key``); a
+    training-free budget also has 'scored' and 'scores'."""
     if not isinstance(spec, dict) or not spec:
         raise bad(f"'{key}' must be an object like {{\"queries\": 100}}")
-    unknown_keys = set(spec) - {"queries", "sim_seconds"}
+    allowed = {"queries", "sim_seconds"} | ({"scored", "scores"} if training_free else set())
+    unknown_keys = set(spec) - allowed
     if unknown_keys:
         raise bad(f"'{key}' has unknown key(s) {sorted(unknown_keys)}; a budget has "
-                  "'queries' and/or 'sim_seconds'")
+                  f"{' and/or '.join(repr(k) for k in sorted(allowed))}")
+    if training_free:
+        from harness.search.scores import TABLES
+
+        n, table = spec.get("scored"), spec.get("scores")
+        if not (_is_int(n) and 1 <= n <= 10**6):
+            raise bad(f"'{key}.scored' must be a whole number of archs from 1 to 10^6, "
+                      f"got {n!r}")
+        if table not in TABLES:
+            raise bad(f"'{key}.scores' must name a score table, one of {sorted(TABLES)}; "
+                      f"got {table!r}")
     q = spec.get("queries")
     if q is not None and not (_is_int(q) and 1 <= q <= 10**9):
         raise bad(f"'{key}.queries' must be a whole number of queries from 1 to 10^9, got {q!r}")
@@ -80,6 +93,29 @@ def _budget(spec: Any, key: str, bad) -> Budget:
                               and math.isfinite(s) and 0 < s <= 1e12):
         raise bad(f"'{key}.sim_seconds' must be a number of seconds from >0 to 1e12, got {s!r}")
     return Budget(**spec)
+
+
+def _hardware(hw: Any, bad) -> None:
+    """The profile's ``search.hardware`` section, every key checked."""
+    allowed = {"seeds", "budget", "objectives", "cost_quantile", "benchmarks"}
+    if not isinstance(hw, dict) or set(hw) - allowed:
+        raise bad(f"'search.hardware' must be an object with keys {sorted(allowed)}")
+    if not (_is_int(hw.get("seeds")) and 1 <= hw["seeds"] <= MAX_SEEDS):
+        raise bad(f"'search.hardware.seeds' must be a whole number from 1 to {MAX_SEEDS}")
+    _budget(hw.get("budget"), "search.hardware.budget", bad)
+    obj = hw.get("objectives")
+    if not isinstance(obj, list) or not obj or not all(
+            isinstance(o, str) and o.startswith("hw_") for o in obj):
+        raise bad("'search.hardware.objectives' must be a non-empty list of the table's "
+                  "device cost columns, e.g. [\"hw_pixel3_latency\"]")
+    q = hw.get("cost_quantile")
+    if q is not None and not (not isinstance(q, bool) and isinstance(q, (int, float))
+                              and 0 < q <= 1):
+        raise bad(f"'search.hardware.cost_quantile' must be a number in (0, 1], got {q!r}")
+    if not isinstance(hw.get("benchmarks"), dict) or not all(
+            isinstance(v, list) for v in hw["benchmarks"].values()):
+        raise bad("'search.hardware.benchmarks' must map benchmark names to lists of "
+                  "datasets")
 
 
 def _validate_profile(prof: Any, where: str) -> None:
@@ -166,3 +202,22 @@ def _validate_profile(prof: Any, where: str) -> None:
         if not isinstance(sec.get("benchmarks"), dict) or not all(
                 isinstance(v, list) for v in sec["benchmarks"].values()):
             raise bad("'search.benchmarks' must map benchmark names to lists of datasets")
+        tf = sec.get("training_free")
+        if tf is not None:
+            if not isinstance(tf, dict) or set(tf) - {"seeds", "budgets", "benchmarks"}:
+                raise bad("'search.training_free' must be {\"seeds\": n, \"budgets\": "
+                          "[budgets with 'scored' and 'scores'], \"benchmarks\": {...}}")
+            if not (_is_int(tf.get("seeds")) and 1 <= tf["seeds"] <= MAX_SEEDS):
+                raise bad(f"'search.training_free.seeds' must be a whole number from 1 to "
+                          f"{MAX_SEEDS}")
+            if not isinstance(tf.get("budgets"), list) or not tf["budgets"]:
+                raise bad("'search.training_free.budgets' must be a non-empty list")
+            for i, b in enumerate(tf["budgets"]):
+                _budget(b, f"search.training_free.budgets[{i}]", bad, training_free=True)
+            if not isinstance(tf.get("benchmarks"), dict) or not all(
+                    isinstance(v, list) for v in tf["benchmarks"].values()):
+                raise bad("'search.training_free.benchmarks' must map benchmark names to "
+                          "lists of datasets")
+        hw = sec.get("hardware")
+        if hw is not None:
+            _hardware(hw, bad)

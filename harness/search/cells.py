@@ -65,6 +65,15 @@ def run_search_cell(method_cls: type[SearchStrategy], cell: Cell, bench) -> dict
         times = bench.train_time(np.arange(bench.num_archs), proto["search_dataset"])
     oracle = Oracle(bench, proto["search_dataset"], proto["search_metric"], cell.budget,
                     times=times)
+    if cell.budget.scores is not None:  # a training-free search: the harness's score table
+        from harness.search.scores import score_table
+
+        oracle.scores, oracle.score_seconds = score_table(bench, cell.dataset,
+                                                          cell.budget.scores)
+    if cell.budget.objective is not None:  # hardware-aware: the table's device costs
+        from harness.search import hardware
+
+        hardware.attach(oracle, bench, cell.dataset)
     seq = cell_seed_sequence(cell.experiment_seed, cell.method, cell.benchmark, cell.dataset,
                              cell.seed)
     rng = generator(seq)
@@ -121,6 +130,10 @@ def run_search_cell(method_cls: type[SearchStrategy], cell: Cell, bench) -> dict
                                   "incumbent_test": [float(x) for x in report],
                                   "sim_seconds": sim},
                    "low_fidelity_queries": oracle.usage.low_fidelity,
+                   **({"archs_scored": oracle.usage.scored,
+                       "scores": cell.budget.scores} if cell.budget.scores else {}),
+                   **({"hardware": hardware.result(oracle, bench, proto)}
+                      if cell.budget.objective else {}),
                    "budget": cell.budget.as_dict()},
         **provenance(), "started": started, "finished": _now(),
     }
@@ -142,10 +155,13 @@ def plan_cells(profile: dict[str, Any], methods: dict[str, type], *,
         return cells
     pairs = list(selected(sec, benchmarks, datasets))
     n_seeds = seeds if seeds is not None else sec["seeds"]
-    n_methods = sum(issubclass(c, SearchStrategy) for c in methods.values())
-    if n_seeds * n_methods * len(pairs) > MAX_CELLS:
+    n_methods = sum(1 for _ in _all_applicable(methods, "plain"))
+    plain = n_seeds * n_methods * len(pairs)
+    others = _other_cells(sec, methods, benchmarks, datasets, seeds)
+    if plain + others > MAX_CELLS:
+        extra = f" (+ {others:,} training-free and hardware-aware cells)" if others else ""
         raise ConfigError(f"{n_seeds} seeds x {n_methods} search methods x {len(pairs)} "
-                          f"datasets = {n_seeds * n_methods * len(pairs):,} search cells, over "
+                          f"datasets = {plain:,} search cells{extra}, over "
                           f"the {MAX_CELLS:,} one run may plan; lower --seeds or filter with "
                           "--benchmark / --dataset")
     for bname, ds in pairs:
@@ -153,11 +169,63 @@ def plan_cells(profile: dict[str, Any], methods: dict[str, type], *,
         bspec = bwt.get(f"{bname}/{ds}", bwt.get(ds))
         budget = Budget(**bspec) if bspec and has_times(bname, ds) else Budget(
             **sec["budget"])
-        for name, cls in methods.items():
-            if not issubclass(cls, SearchStrategy):
-                continue
-            if cls.benchmarks is not None and bname not in cls.benchmarks:
-                continue
-            for s in range(seeds if seeds is not None else sec["seeds"]):
+        for name, _cls in _applicable(methods, bname, "plain"):
+            for s in range(n_seeds):
                 cells.append(Cell(name, bname, ds, s, budget, profile["experiment_seed"]))
+    tf = sec.get("training_free")
+    if tf:
+        n_tf = seeds if seeds is not None else tf["seeds"]
+        for bname, ds in selected(tf, benchmarks, datasets):
+            for spec in tf["budgets"]:
+                for name, _cls in _applicable(methods, bname, "training_free"):
+                    for s in range(n_tf):
+                        cells.append(Cell(name, bname, ds, s, Budget(**spec),
+                                          profile["experiment_seed"]))
+    hw = sec.get("hardware")
+    if hw:
+        n_hw = seeds if seeds is not None else hw["seeds"]
+        for bname, ds in selected(hw, benchmarks, datasets):
+            for objective in hw["objectives"]:
+                budget = Budget(**hw["budget"], objective=objective,
+                                cost_quantile=hw.get("cost_quantile"))
+                for name, _cls in _applicable(methods, bname, "hardware"):
+                    for s in range(n_hw):
+                        cells.append(Cell(name, bname, ds, s, budget,
+                                          profile["experiment_seed"]))
     return cells
+
+
+def _all_applicable(methods: dict[str, type], kind: str):
+    return (c for c in methods.values() if issubclass(c, SearchStrategy) and setting(c) == kind)
+
+
+def _other_cells(sec: dict, methods: dict[str, type], benchmarks, datasets, seeds) -> int:
+    """How many training-free and hardware-aware cells the profile's sections plan (an
+    upper bound: counted before each method's benchmarks are checked)."""
+    n = 0
+    for key, per in (("training_free", "budgets"), ("hardware", "objectives")):
+        part = sec.get(key)
+        if part:
+            kind = "training_free" if key == "training_free" else "hardware"
+            n += ((seeds if seeds is not None else part["seeds"]) * len(part[per])
+                  * sum(1 for _ in _all_applicable(methods, kind))
+                  * len(list(selected(part, benchmarks, datasets))))
+    return n
+
+
+def setting(cls: type[SearchStrategy]) -> str:
+    """Which section of a profile plans a strategy: 'training_free', 'hardware' or
+    'plain'."""
+    if cls.training_free:
+        return "training_free"
+    return "hardware" if cls.hardware_aware else "plain"
+
+
+def _applicable(methods: dict[str, type], bname: str, kind: str):
+    """(name, class) of the search strategies of this setting that apply to ``bname``."""
+    for name, cls in methods.items():
+        if not issubclass(cls, SearchStrategy) or setting(cls) != kind:
+            continue
+        if cls.benchmarks is not None and bname not in cls.benchmarks:
+            continue
+        yield name, cls

@@ -10,7 +10,7 @@ from methods.search._predictor import MlpEnsemble, one_hot
 
 
 class Bananas(SearchStrategy):
-    """BO with a neural-network ensemble as the surrogate.
+    """BANANAS: Bayesian optimisation with a neural-network ensemble surrogate.
 
     As in the paper: 10 random initial archs, then rounds of ``batch`` = 10 queries; each
     round fits an ensemble of 5 feed-forward networks (10 layers of width 20, Adam lr 0.01,

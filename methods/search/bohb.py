@@ -10,7 +10,9 @@ from methods.search.hyperband import Hyperband, _unseen_random
 
 
 class Bohb(Hyperband):
-    """Hyperband's schedule (``eta`` 3); a bracket's archs come from the model fitted on the
+    """BOHB: Hyperband whose brackets start from a kernel-density (TPE-style) model.
+
+    Hyperband's schedule (``eta`` 3); a bracket's archs come from the model fitted on the
     highest level with enough observations, as in BOHB.
 
     The model, as in the paper: the best ``gamma`` = 15 % of that level's observations form

@@ -14,7 +14,7 @@ FULL = "full"
 
 
 class Hyperband(SearchStrategy):
-    """Rounds of successive-halving brackets over the oracle's fidelity ladder.
+    """Hyperband: rounds of successive-halving brackets over the oracle's fidelities.
 
     The ladder is the oracle's cheaper fidelities by cost, then the full one (on NB201: the
     12-epoch schedule at 12/200 of a query, then 200 epochs; a benchmark without cheaper

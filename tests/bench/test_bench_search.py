@@ -31,3 +31,17 @@ def test_baseline_100_python_lookups(benchmark, nb201):
         return max(float(col[i]) for i in ids)
 
     assert benchmark(run) <= 91.61
+
+
+@pytest.mark.parametrize("name, budget", [
+    ("hw-random", Budget(queries=100, objective="hw_pixel3_latency", cost_quantile=0.25)),
+    ("hw-rea", Budget(queries=100, objective="hw_pixel3_latency", cost_quantile=0.25)),
+    ("nsga2", Budget(queries=100, objective="hw_pixel3_latency", cost_quantile=0.25)),
+    ("naswot", Budget(queries=1, scored=100, scores="naswot-v1")),
+])
+def test_hardware_and_training_free_runs(benchmark, nb201, name, budget):
+    """The hardware-aware strategies at 100 queries (Pixel 3 latency, constrained) and
+    NASWOT search scoring 100 archs: compare with REA's 100-query run above."""
+    cls = default_registry().get(name)
+    row = benchmark(run_search_cell, cls, Cell(name, "nb201", "cifar10", 0, budget, 1), nb201)
+    assert row["queries_used"] == budget.queries
