@@ -139,7 +139,7 @@ def _set(prof, path, value):
 
 
 # values a key may legitimately take (the rest must be refused)
-_FINE = {("sim_seconds",): (0.5,),
+_FINE = {("sim_seconds",): (0.5,), ("cost_quantile",): (0.5,),
          ("experiment_seed",): (10**15,), ("configuration", "eval_batch"): (10**15,),
          ("configuration", "eval_batches"): (10**15,),
          ("configuration", "bn_batches"): (10**15,)}

@@ -6,6 +6,12 @@ query and, where the table has training times, its simulated training seconds; r
 seen architecture is free. When the budget is spent the oracle raises
 :class:`~harness.core.errors.BudgetExhausted`, which the harness catches. Test metrics are read by
 the harness only after the method returns (:func:`harness.search.cells.run_search_cell`).
+
+Three optional settings widen what a method sees, each set by the cell's budget: cheaper
+fidelities of the search metric (``query_low``, charged at their fraction of a query; a full
+query never overdraws what they leave), a proxy score table (``score``, training-free
+search, charged per arch scored) and a device cost (``cost`` and ``cost_limit``,
+hardware-aware search, free to look up).
 """
 
 from __future__ import annotations

@@ -4,8 +4,9 @@ or energy, read from the converted table (HW-NAS-Bench costs), and its hypervolu
 A front is the set of archs no other arch beats on both axes (higher test accuracy, lower
 cost). The hypervolume is the area the front dominates up to a reference point -- the
 table's worst cost and worst accuracy -- divided by the area of the box from the best cost
-and best accuracy to that point, so 1.0 would be one arch best on both axes. The found
-fronts of hardware-aware search strategies will be judged against these (issue [7 of 7]).
+and best accuracy to that point, so 1.0 would be one arch best on both axes. The fronts
+that hardware-aware search strategies found (recorded per cell by
+:mod:`harness.search.hardware`) are summarised over seeds and drawn against the true ones.
 """
 
 from __future__ import annotations

@@ -84,10 +84,10 @@ def section(rows: list[dict], specs: dict, refs: dict, out: Path) -> dict[str, A
                "computes), so the comparison checks the search procedure on the authors' "
                "scores, not our own scoring.")
     fig = _figure(groups, specs, refs, out)
-    md = ["## Training-free search (NASWOT)", "", caption, "",
+    md = ["### Training-free search (NASWOT)", "", caption, "",
           tabulate(table_rows, headers="keys", tablefmt="github"), "",
           f"![training-free search]({fig})", ""]
-    hp = [f"<h2>Training-free search (NASWOT)</h2><p>{html.escape(caption)}</p>",
+    hp = [f"<h3>Training-free search (NASWOT)</h3><p>{html.escape(caption)}</p>",
           tabulate(table_rows, headers="keys", tablefmt="html"),
           f'<img src="{html.escape(fig)}" alt="training-free search" width="560">']
     return {"markdown": "\n".join(md), "html": "\n".join(hp), "figures": [fig],
