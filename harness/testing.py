@@ -58,10 +58,9 @@ def check_method(cls: type, bench: Any, dataset: str | None = None, queries: int
         if r["queries_used"] > queries:
             raise MethodError(f"{cls.__name__} used {r['queries_used']} > {queries} queries")
         # cheaper fidelities are charged in fractions of a query: spent means that a full
-        # query no longer fits
-        slack = 1.0 if r["result"]["low_fidelity_queries"] else 0.0
-        if r["queries_used"] + slack <= min(queries, bench.num_archs) - 1e-9 or (
-                not slack and r["queries_used"] < min(queries, bench.num_archs)):
+        # query no longer fits in what is left
+        left = min(queries, bench.num_archs) - r["queries_used"]
+        if left >= (1.0 if r["result"]["low_fidelity_queries"] else 0.0) + 1e-9:
             raise MethodError(f"{cls.__name__} stopped after {r['queries_used']} of {queries} "
                               "queries without exhausting the budget")
     passed.append("respects_budget")

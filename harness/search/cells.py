@@ -155,9 +155,13 @@ def plan_cells(profile: dict[str, Any], methods: dict[str, type], *,
         return cells
     pairs = list(selected(sec, benchmarks, datasets))
     n_seeds = seeds if seeds is not None else sec["seeds"]
-    n_methods = sum(1 for _ in _all_applicable(methods, "plain"))
+    n_methods = sum(issubclass(c, SearchStrategy) and setting(c) == "plain"
+                    for c in methods.values())
     plain = n_seeds * n_methods * len(pairs)
-    others = _other_cells(sec, methods, benchmarks, datasets, seeds)
+    groups = [(bname, ds, budget, n, [name for name, _ in _applicable(methods, bname, kind)])
+              for kind, bname, ds, budget, n in _special_groups(sec, benchmarks, datasets,
+                                                                 seeds)]
+    others = sum(n * len(names) for _b, _d, _bud, n, names in groups)
     if plain + others > MAX_CELLS:
         extra = f" (+ {others:,} training-free and hardware-aware cells)" if others else ""
         raise ConfigError(f"{n_seeds} seeds x {n_methods} search methods x {len(pairs)} "
@@ -172,45 +176,29 @@ def plan_cells(profile: dict[str, Any], methods: dict[str, type], *,
         for name, _cls in _applicable(methods, bname, "plain"):
             for s in range(n_seeds):
                 cells.append(Cell(name, bname, ds, s, budget, profile["experiment_seed"]))
-    tf = sec.get("training_free")
-    if tf:
-        n_tf = seeds if seeds is not None else tf["seeds"]
-        for bname, ds in selected(tf, benchmarks, datasets):
-            for spec in tf["budgets"]:
-                for name, _cls in _applicable(methods, bname, "training_free"):
-                    for s in range(n_tf):
-                        cells.append(Cell(name, bname, ds, s, Budget(**spec),
-                                          profile["experiment_seed"]))
-    hw = sec.get("hardware")
-    if hw:
-        n_hw = seeds if seeds is not None else hw["seeds"]
-        for bname, ds in selected(hw, benchmarks, datasets):
-            for objective in hw["objectives"]:
-                budget = Budget(**hw["budget"], objective=objective,
-                                cost_quantile=hw.get("cost_quantile"))
-                for name, _cls in _applicable(methods, bname, "hardware"):
-                    for s in range(n_hw):
-                        cells.append(Cell(name, bname, ds, s, budget,
-                                          profile["experiment_seed"]))
+    for bname, ds, budget, n, names in groups:
+        for name in names:
+            for s in range(n):
+                cells.append(Cell(name, bname, ds, s, budget, profile["experiment_seed"]))
     return cells
 
 
-def _all_applicable(methods: dict[str, type], kind: str):
-    return (c for c in methods.values() if issubclass(c, SearchStrategy) and setting(c) == kind)
-
-
-def _other_cells(sec: dict, methods: dict[str, type], benchmarks, datasets, seeds) -> int:
-    """How many training-free and hardware-aware cells the profile's sections plan (an
-    upper bound: counted before each method's benchmarks are checked)."""
-    n = 0
-    for key, per in (("training_free", "budgets"), ("hardware", "objectives")):
-        part = sec.get(key)
-        if part:
-            kind = "training_free" if key == "training_free" else "hardware"
-            n += ((seeds if seeds is not None else part["seeds"]) * len(part[per])
-                  * sum(1 for _ in _all_applicable(methods, kind))
-                  * len(list(selected(part, benchmarks, datasets))))
-    return n
+def _special_groups(sec: dict, benchmarks, datasets, seeds):
+    """(setting, benchmark, dataset, budget, seeds) of the training-free and hardware-aware
+    sections: every budget they plan, before the methods that run it are chosen."""
+    tf = sec.get("training_free")
+    if tf:
+        n = seeds if seeds is not None else tf["seeds"]
+        for bname, ds in selected(tf, benchmarks, datasets):
+            for spec in tf["budgets"]:
+                yield "training_free", bname, ds, Budget(**spec), n
+    hw = sec.get("hardware")
+    if hw:
+        n = seeds if seeds is not None else hw["seeds"]
+        for bname, ds in selected(hw, benchmarks, datasets):
+            for objective in hw["objectives"]:
+                yield "hardware", bname, ds, Budget(**hw["budget"], objective=objective,
+                                                    cost_quantile=hw.get("cost_quantile")), n
 
 
 def setting(cls: type[SearchStrategy]) -> str:
