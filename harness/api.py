@@ -51,6 +51,10 @@ class SearchStrategy(Method):
     #: True for hardware-aware searches: planned only under ``search.hardware``, whose
     #: oracle answers ``cost(arch)`` (a device's latency or energy) and ``cost_limit``
     hardware_aware: ClassVar[bool] = False
+    #: the plain strategy this one warm-starts from a proxy-scored pool (e.g. "rea"):
+    #: planned only under ``search.warm_start`` budgets (``scored`` archs of a score table
+    #: before ``queries`` trained ones) and compared with that strategy's cold starts
+    warm_start_of: ClassVar[str | None] = None
 
     @abstractmethod
     def _search(self, oracle: SearchView, rng: np.random.Generator) -> None:

@@ -33,6 +33,9 @@ def check_method(cls: type, bench: Any, dataset: str | None = None, queries: int
     # a training-free search scores ``queries`` archs with the table's params, trains one
     budget = Budget(queries=1, scored=queries, scores="params") if free else Budget(
         queries=queries)
+    warm = bool(getattr(cls, "warm_start_of", None))
+    if warm:  # a warm start scores a pool of 5 x ``queries`` archs, then trains ``queries``
+        budget = Budget(queries=queries, scored=5 * queries, scores="params")
     if getattr(cls, "hardware_aware", False):  # the table's first device cost, constrained
         ds = dataset if dataset in bench.datasets else bench.datasets[0]
         hw = sorted(c for c in bench.h5.costs(ds) if c.startswith("hw_"))
@@ -55,6 +58,9 @@ def check_method(cls: type, bench: Any, dataset: str | None = None, queries: int
                                   f"{r['queries_used']} (a training-free search scores its "
                                   "allowance and queries one arch)")
             continue
+        if warm and r["result"].get("archs_scored") != min(5 * queries, bench.num_archs):
+            raise MethodError(f"{cls.__name__} scored {r['result'].get('archs_scored')} of "
+                              f"a pool of {5 * queries} archs (a warm start scores its pool)")
         if r["queries_used"] > queries:
             raise MethodError(f"{cls.__name__} used {r['queries_used']} > {queries} queries")
         # cheaper fidelities are charged in fractions of a query: spent means that a full

@@ -112,5 +112,6 @@ def test_absurd_plans_are_refused_before_allocating(tmp_path, nb201, harness_hom
                    env={"NAS_HARNESS_HOME": str(harness_home),
                         "NAS_HARNESS_DATA": str(data_root)}, timeout=60)
     assert_one_line_error(proc, "100000 seeds x 7 search methods x", "search cells (+ "
-                          "2,900,000 training-free and hardware-aware cells), over the "
+                          "3,500,000 training-free, warm-start and hardware-aware cells), "
+                          "over the "
                           "1,000,000 one run may plan", "lower --seeds")

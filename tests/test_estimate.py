@@ -52,9 +52,9 @@ def test_cli_prints_json_and_labels_it(nb201):
                    "nb201", "--json", check=True)
     out = json.loads(proc.stdout)
     assert out["profile"] == "smoke" and out["unit"].startswith("CPU-core-hours")
-    # 7 search strategies x 3 NB201 datasets, NASWOT search (1 budget, CIFAR-10) and the 3
-    # hardware-aware strategies (CIFAR-10, one line each)
-    assert len(out["lines"]) == 7 * 3 + 1 + 3
+    # 7 search strategies x 3 NB201 datasets, NASWOT search (1 budget, CIFAR-10), the 2
+    # warm starts and the 3 hardware-aware strategies (CIFAR-10, one line each)
+    assert len(out["lines"]) == 7 * 3 + 1 + 2 + 3
     assert out["hours"]["total"] == pytest.approx(out["hours"]["search"])
     bad = run_cli("estimate", "--profile", "smoke", "--steps", "0")
     assert bad.returncode != 0 and "--steps" in bad.stderr

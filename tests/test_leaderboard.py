@@ -72,8 +72,8 @@ def test_the_runs_end_summary_names_every_metric_and_where_things_are(smoke_site
     assert "zero-cost proxies: Spearman ρ with each dataset's test metric" in text
     assert re.search(r"^synflow\s+-?\d\.\d\d \(-?\d\.\d\d\)", text, re.M), text
     assert "one-shot on nb201 (smoke/" in text and "survey's FairNAS claim" in text
-    assert "ran 212 cells, skipped 0 already stored, 0 failed; store: " + str(store) in text
-    assert "leaderboard from 212 rows of this run's plan: 212 computed now" in text
+    assert "ran 218 cells, skipped 0 already stored, 0 failed; store: " + str(store) in text
+    assert "leaderboard from 218 rows of this run's plan: 218 computed now" in text
     assert f"leaderboard: {out}/README.md, {out}/index.html" in text
     err = (store.parent / "run.err").read_text()
     assert not [ln for ln in err.splitlines()
@@ -100,6 +100,11 @@ def test_smoke_run_writes_the_leaderboard(tmp_path, smoke_site):
                                                      "local-search", "bananas", "hyperband",
                                                      "bohb"}
     assert [(t["method"], t["scored"]) for t in res["training_free"]] == [("naswot", 10)]
+    # the warm starts beside their cold starts (same seeds, same 50-query budget)
+    assert {(w["method"], w["cold"]["method"], w["scored"], w["queries"], w["seeds"])
+            for w in res["warm_start"]} == {("rea-zc", "rea", 500, 50, 3),
+                                             ("bananas-zc", "bananas", 500, 50, 3)}
+    assert "warm_start_search.png" in pngs
     assert {(h["method"], h["device"]) for h in res["hardware_search"]} == {
         (m, d) for m in ("hw-random", "hw-rea", "nsga2")
         for d in ("hw_pixel3_latency", "hw_edgegpu_latency")}
@@ -163,7 +168,7 @@ def test_smoke_run_writes_the_leaderboard(tmp_path, smoke_site):
 
     proc = run_cli("leaderboard", "--store", str(store), "--out", str(tmp_path / "lb2"),
                    "--profile", "smoke", env=env, check=True)
-    assert "from 212 rows of profile 'smoke' (0 other stored rows left out)" in proc.stdout
+    assert "from 218 rows of profile 'smoke' (0 other stored rows left out)" in proc.stdout
     assert compare(digests(out), digests(tmp_path / "lb2")) == []
     _check_timings_are_apart(out, res)
 
@@ -185,7 +190,7 @@ def test_missing_seeds_are_counted_and_marked(tmp_path, smoke_site):
     con.close()
     proc = run_cli("leaderboard", "--store", str(copy), "--out", str(tmp_path / "lb"),
                    "--profile", "smoke", env=env, check=True)
-    assert "from 210 rows of profile 'smoke'" in proc.stdout
+    assert "from 216 rows of profile 'smoke'" in proc.stdout
     md = (tmp_path / "lb" / "README.md").read_text()
     assert "**2 planned cells have no stored row** (failed, or not yet run; first: " in md
     res = json.loads((tmp_path / "lb" / "results.json").read_text())

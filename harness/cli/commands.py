@@ -161,7 +161,13 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _print_sweep(summary, minutes: float | None) -> None:
-    """How far the proxy sweep is, and how to finish it."""
+    """How far the score-table builds and the proxy sweep are, and how to finish them."""
+    for t in summary.tables:
+        state = (f"written to {t.path}" if t.path else
+                 f"{t.scored}/{t.total} archs scored"
+                 + (f" ({t.failed})" if t.failed else "; run the same command again to "
+                    "continue (scores are cached), the search cells that read it failed"))
+        print(f"score table {t.proxy} {t.benchmark}/{t.dataset}: {state}")
     rep = summary.sweep
     if rep is None or not rep.progress:
         return

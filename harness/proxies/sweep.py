@@ -102,10 +102,11 @@ class ProxyChunk:
 # ---- planning and absorbing chunks (in the driver) ------------------------------------------
 class Sweep:
     """The sweep's state in the driver: per group its scorers (reading and writing the score
-    cache), its sample order and a pointer."""
+    cache), its sample order (``orders[group]`` where given, e.g. every arch of a score
+    table) and a pointer."""
 
     def __init__(self, cells: list[ProxyCell], bench_of, registry, cache: ScoreCache,
-                 chunk: int = CHUNK_ARCHS):
+                 chunk: int = CHUNK_ARCHS, orders: dict[tuple, Any] | None = None):
         self.t0 = time.monotonic()
         _SCORERS.clear()  # chunks run here (inline) start from this sweep's state
         self.cache, self.chunk = cache, max(1, int(chunk))
@@ -129,7 +130,10 @@ class Sweep:
             except HarnessError as exc:
                 self.failed[key] = str(exc)
                 continue
-            g["order"], g["ptr"] = sample_order(bench_of(c.benchmark), c), 0
+            g["order"] = (orders or {}).get(key)
+            if g["order"] is None:
+                g["order"] = sample_order(bench_of(c.benchmark), c)
+            g["ptr"] = 0
             self.live.append(g)
 
     @property

@@ -195,6 +195,14 @@ def _fmt(mean: float, std: float | None) -> str:
     return f"{mean:.2f} ± {std:.2f}" if std is not None else f"{mean:.2f}"
 
 
+def _add(part: dict, md: list[str], hp: list[str], figures: list[str]) -> None:
+    """Append a report section (its Markdown, HTML and figures), if it has any content."""
+    if part["markdown"]:
+        md.append(part["markdown"])
+        hp.append(part["html"])
+        figures += part.get("figures", [])
+
+
 def build(store, out_dir: str | Path, registry=None, spec_dir: Path = SPEC_DIR,
           profile: str | None = None, plan=None) -> dict[str, Any]:
     """Write README.md, index.html, claims.*, results.json, figures/*.png and the timings
@@ -220,10 +228,10 @@ def build(store, out_dir: str | Path, registry=None, spec_dir: Path = SPEC_DIR,
         raise ConfigError(f"store {store.path} has no results; run 'python -m harness run "
                           "--all' first")
     specs, refs = load_specs(spec_dir)
-    from harness.report import pareto, training_free
+    from harness.report import pareto, training_free, warm_start
 
     search_rows = [r for r in rows if not training_free.is_training_free(r)
-                   and not pareto.is_hardware(r)]
+                   and not pareto.is_hardware(r) and not warm_start.is_warm_start(r)]
     agg = aggregate_search(search_rows)
     sections_md: list[str] = []
     sections_html: list[str] = []
@@ -320,33 +328,21 @@ def build(store, out_dir: str | Path, registry=None, spec_dir: Path = SPEC_DIR,
     from harness.report import targets
 
     free = training_free.section(rows, specs, refs, out)
-    if free["markdown"]:
-        sections_md.append(free["markdown"])
-        sections_html.append(free["html"])
-        figures += free["figures"]
+    _add(free, sections_md, sections_html, figures)
+    warm = warm_start.section(rows, out)
+    _add(warm, sections_md, sections_html, figures)
     target = targets.section(search_rows)
-    if target["markdown"]:
-        sections_md.append(target["markdown"])
-        sections_html.append(target["html"])
+    _add(target, sections_md, sections_html, figures)
     hardware = pareto.section(out, rows)
-    if hardware["markdown"]:
-        sections_md.append(hardware["markdown"])
-        sections_html.append(hardware["html"])
-        figures += hardware["figures"]
+    _add(hardware, sections_md, sections_html, figures)
     from harness.report.proxies import build_section
 
     proxy = build_section(rows, specs, refs, out)
-    if proxy["markdown"]:
-        sections_md.append(proxy["markdown"])
-        sections_html.append(proxy["html"])
-        figures += proxy["figures"]
+    _add(proxy, sections_md, sections_html, figures)
     from harness.report.oneshot import build_section as oneshot_section
 
     oneshot = oneshot_section(rows, specs, refs, out, plan)
-    if oneshot["markdown"]:
-        sections_md.append(oneshot["markdown"])
-        sections_html.append(oneshot["html"])
-        figures += oneshot["figures"]
+    _add(oneshot, sections_md, sections_html, figures)
     from harness.report.survey import build_section as survey_section
 
     survey = survey_section(rows, specs, refs, out)
@@ -393,7 +389,7 @@ def build(store, out_dir: str | Path, registry=None, spec_dir: Path = SPEC_DIR,
          for f in figures],
         {"search": tables, "proxies": proxy["tables"], "oneshot": oneshot["tables"],
          "survey": survey["tables"]}, profile, target["records"], hardware["records"],
-        free["records"], hardware["found"])
+        free["records"], hardware["found"], warm["records"])
     (out / "results.json").write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
     timings.build(rows, specs, refs, out, generated, bench_best)
     results["_store"] = {"rows_used": len(rows), "rows_outside_plan": outside}

@@ -23,7 +23,8 @@ import numpy as np
 from harness.report.base import mean_ci
 
 SCHEMA_PATH = Path(__file__).with_name("results.schema.json")
-SCHEMA_VERSION = 3  # 2: timings moved to timings/timings.json; 3: training_free, hardware_search
+#: 2: timings moved to timings/timings.json; 3: training_free, hardware_search; 4: warm_start
+SCHEMA_VERSION = 4
 
 
 def metric_units(metric: str) -> str:
@@ -100,14 +101,15 @@ def document(rows: list[dict], agg: list[dict], proxy_records: list[dict],
              targets: list[dict] | None = None,
              hardware: list[dict] | None = None,
              training_free: list[dict] | None = None,
-             hardware_search: list[dict] | None = None) -> dict[str, Any]:
+             hardware_search: list[dict] | None = None,
+             warm_start: list[dict] | None = None) -> dict[str, Any]:
     """The whole results.json document (validated against the schema before it is written)."""
     doc = {"schema_version": SCHEMA_VERSION,
            "provenance": provenance(rows, profile),
            "search": search_records(agg), "proxies": proxy_records,
            "oneshot": oneshot_records(rows), "targets": targets or [],
            "hardware": hardware or [], "training_free": training_free or [],
-           "hardware_search": hardware_search or [],
+           "hardware_search": hardware_search or [], "warm_start": warm_start or [],
            "figures": figures,
            "display": display}
     validate(doc)

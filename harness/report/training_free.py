@@ -17,8 +17,10 @@ from harness.report.base import mean_ci, parse_pm, save_figure
 
 
 def is_training_free(row: dict) -> bool:
-    """Whether a stored row is a training-free search (its budget names a score table)."""
-    return row["kind"] == "search" and ",scores=" in row["budget"]
+    """Whether a stored row is a training-free search (its budget names a score table and
+    it is not a warm start, which scores a pool before a full query budget)."""
+    return (row["kind"] == "search" and ",scores=" in row["budget"]
+            and not row["result"].get("warm_start_of"))
 
 
 def _budget_parts(budget: str) -> tuple[int, str]:

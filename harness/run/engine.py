@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from harness.core.cell import RunEnv
@@ -78,6 +78,8 @@ class RunSummary:
     skipped: int = 0
     failed: list[str] | None = None
     sweep: Any = None  # harness.proxies.sweep.SweepReport of the proxy cells
+    #: harness.search.proxy_tables.BuildReport of each score table built for search cells
+    tables: list = field(default_factory=list)
     partial: int = 0  # proxy cells stored on part of their sample (time box reached)
     oneshot_paused: list[str] | None = None  # one-shot cells left for the next run
     executor: str = "inline"
@@ -160,6 +162,9 @@ def execute(cells: list, store, registry, *, jobs: int = 1, progress: bool = Tru
     try:
         main = executor or local(jobs)
         summary.executor = main.name
+        if search:
+            _build_tables(search, registry, summary, bars, proxy_minutes, executor,
+                          proxy_jobs or jobs)
         bars.new(len(search), "search cells")
         for out in main.map(search, RunEnv(registry=registry)):
             finish(out.unit, out.value, out.error)
@@ -175,6 +180,21 @@ def execute(cells: list, store, registry, *, jobs: int = 1, progress: bool = Tru
         for ex in owned:
             ex.close()
     return summary
+
+
+def _build_tables(cells: list[Cell], registry, summary: RunSummary, bars,
+                  minutes: float | None, executor: Executor | None, jobs: int) -> None:
+    """Score the whole space for every proxy score table the search cells read that is not
+    built yet (:mod:`harness.search.proxy_tables`; resumable, within the proxy time box).
+    A table left incomplete fails only the cells that read it, each with how to go on."""
+    from harness.search import proxy_tables
+
+    deadline = time.monotonic() + 60 * minutes if minutes else None
+    for bname, ds, proxy in proxy_tables.needed(cells, registry):
+        bar = bars.new(1, f"score table {proxy} {bname}/{ds}", unit="arch")
+        rep = proxy_tables.build(bname, ds, proxy, registry, jobs=jobs, executor=executor,
+                                 bar=bar, deadline=deadline)
+        summary.tables.append(rep)
 
 
 def _execute_oneshot(cells: list[OneShotCell], ex: Executor, folder, finish, bars,
@@ -213,7 +233,8 @@ def _execute_oneshot(cells: list[OneShotCell], ex: Executor, folder, finish, bar
 
 
 def sweep(cells: list[ProxyCell], bench_of, registry, cache, *, deadline: float | None = None,
-          bar=None, jobs: int = 1, executor: Executor | None = None, chunk: int | None = None):
+          bar=None, jobs: int = 1, executor: Executor | None = None, chunk: int | None = None,
+          orders: dict | None = None):
     """Score every arch of the proxy cells' samples with every proxy they need, chunk by
     chunk on ``executor`` (default: this process, or a pool of ``jobs`` workers), until done
     or until ``deadline`` (``time.monotonic()``); the driver caches every finished chunk's
@@ -222,7 +243,7 @@ def sweep(cells: list[ProxyCell], bench_of, registry, cache, *, deadline: float 
     Returns a :class:`~harness.proxies.sweep.SweepReport`."""
     from harness.proxies.sweep import CHUNK_ARCHS, Sweep, set_proxy_threads
 
-    sw = Sweep(cells, bench_of, registry, cache, chunk or CHUNK_ARCHS)
+    sw = Sweep(cells, bench_of, registry, cache, chunk or CHUNK_ARCHS, orders)
     if bar is not None:  # archs scored by earlier runs count as done, not in the rate
         bar.reset(total=sw.total)
         bar.n = bar.initial = sw.start_done = sw.total - sw.todo()

@@ -49,7 +49,7 @@ def load_profile(name_or_path: str) -> dict[str, Any]:
 KEYS = {
     "": {"name", "description", "experiment_seed", "search", "proxies", "oneshot"},
     "search": {"seeds", "budget", "budget_with_times", "benchmarks", "training_free",
-               "hardware"},
+               "warm_start", "hardware"},
     "proxies": {"archs", "seeds", "batch_size", "published", "benchmarks", "published_only"},
     "oneshot": {"seeds", "benchmarks", "configuration", "hyperparameters", "ranking", "order"},
 }
@@ -76,14 +76,14 @@ def _budget(spec: Any, key: str, bad, training_free: bool = False) -> Budget:
         raise bad(f"'{key}' has unknown key(s) {sorted(unknown_keys)}; a budget has "
                   f"{' and/or '.join(repr(k) for k in sorted(allowed))}")
     if training_free:
-        from harness.search.scores import TABLES
+        from harness.search.scores import choices, known
 
         n, table = spec.get("scored"), spec.get("scores")
         if not (_is_int(n) and 1 <= n <= 10**6):
             raise bad(f"'{key}.scored' must be a whole number of archs from 1 to 10^6, "
                       f"got {n!r}")
-        if table not in TABLES:
-            raise bad(f"'{key}.scores' must name a score table, one of {sorted(TABLES)}; "
+        if not isinstance(table, str) or not known(table):
+            raise bad(f"'{key}.scores' must name a score table, one of {choices()}; "
                       f"got {table!r}")
     q = spec.get("queries")
     if q is not None and not (_is_int(q) and 1 <= q <= 10**9):
@@ -93,6 +93,23 @@ def _budget(spec: Any, key: str, bad, training_free: bool = False) -> Budget:
                               and math.isfinite(s) and 0 < s <= 1e12):
         raise bad(f"'{key}.sim_seconds' must be a number of seconds from >0 to 1e12, got {s!r}")
     return Budget(**spec)
+
+
+def _scored_section(tf: Any, key: str, bad) -> None:
+    """A section of budgets with a score table (``search.training_free``,
+    ``search.warm_start``), every key checked."""
+    if not isinstance(tf, dict) or set(tf) - {"seeds", "budgets", "benchmarks"}:
+        raise bad(f"'{key}' must be {{\"seeds\": n, \"budgets\": [budgets with 'scored' "
+                  "and 'scores'], \"benchmarks\": {...}}")
+    if not (_is_int(tf.get("seeds")) and 1 <= tf["seeds"] <= MAX_SEEDS):
+        raise bad(f"'{key}.seeds' must be a whole number from 1 to {MAX_SEEDS}")
+    if not isinstance(tf.get("budgets"), list) or not tf["budgets"]:
+        raise bad(f"'{key}.budgets' must be a non-empty list")
+    for i, b in enumerate(tf["budgets"]):
+        _budget(b, f"{key}.budgets[{i}]", bad, training_free=True)
+    if not isinstance(tf.get("benchmarks"), dict) or not all(
+            isinstance(v, list) for v in tf["benchmarks"].values()):
+        raise bad(f"'{key}.benchmarks' must map benchmark names to lists of datasets")
 
 
 def _hardware(hw: Any, bad) -> None:
@@ -202,22 +219,9 @@ def _validate_profile(prof: Any, where: str) -> None:
         if not isinstance(sec.get("benchmarks"), dict) or not all(
                 isinstance(v, list) for v in sec["benchmarks"].values()):
             raise bad("'search.benchmarks' must map benchmark names to lists of datasets")
-        tf = sec.get("training_free")
-        if tf is not None:
-            if not isinstance(tf, dict) or set(tf) - {"seeds", "budgets", "benchmarks"}:
-                raise bad("'search.training_free' must be {\"seeds\": n, \"budgets\": "
-                          "[budgets with 'scored' and 'scores'], \"benchmarks\": {...}}")
-            if not (_is_int(tf.get("seeds")) and 1 <= tf["seeds"] <= MAX_SEEDS):
-                raise bad(f"'search.training_free.seeds' must be a whole number from 1 to "
-                          f"{MAX_SEEDS}")
-            if not isinstance(tf.get("budgets"), list) or not tf["budgets"]:
-                raise bad("'search.training_free.budgets' must be a non-empty list")
-            for i, b in enumerate(tf["budgets"]):
-                _budget(b, f"search.training_free.budgets[{i}]", bad, training_free=True)
-            if not isinstance(tf.get("benchmarks"), dict) or not all(
-                    isinstance(v, list) for v in tf["benchmarks"].values()):
-                raise bad("'search.training_free.benchmarks' must map benchmark names to "
-                          "lists of datasets")
+        for name in ("training_free", "warm_start"):
+            if sec.get(name) is not None:
+                _scored_section(sec[name], f"search.{name}", bad)
         hw = sec.get("hardware")
         if hw is not None:
             _hardware(hw, bad)

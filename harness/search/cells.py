@@ -130,13 +130,29 @@ def run_search_cell(method_cls: type[SearchStrategy], cell: Cell, bench) -> dict
                                   "incumbent_test": [float(x) for x in report],
                                   "sim_seconds": sim},
                    "low_fidelity_queries": oracle.usage.low_fidelity,
-                   **({"archs_scored": oracle.usage.scored,
-                       "scores": cell.budget.scores} if cell.budget.scores else {}),
+                   **(_scored(oracle, cell, bench, proto, order, method_cls)
+                      if cell.budget.scores else {}),
                    **({"hardware": hardware.result(oracle, bench, proto)}
                       if cell.budget.objective else {}),
                    "budget": cell.budget.as_dict()},
         **provenance(), "started": started, "finished": _now(),
     }
+
+
+def _scored(oracle: Oracle, cell: Cell, bench, proto: dict, order: np.ndarray,
+            method_cls) -> dict[str, Any]:
+    """What a cell with a score table records: archs scored, the table, the seconds their
+    scoring costs and, where the table has them, the training seconds of the archs
+    queried (so a report can set one against the other)."""
+    out: dict[str, Any] = {"archs_scored": oracle.usage.scored, "scores": cell.budget.scores,
+                           "scoring_seconds": round(oracle.usage.scored
+                                                    * oracle.score_seconds, 3)}
+    times = bench.train_time(order, proto["search_dataset"])
+    if times is not None:
+        out["trained_seconds"] = round(float(np.nansum(times)), 3)
+    if method_cls.warm_start_of:
+        out["warm_start_of"] = method_cls.warm_start_of
+    return out
 
 
 #: the most search cells one run may plan (a store row each)
@@ -163,7 +179,8 @@ def plan_cells(profile: dict[str, Any], methods: dict[str, type], *,
                                                                  seeds)]
     others = sum(n * len(names) for _b, _d, _bud, n, names in groups)
     if plain + others > MAX_CELLS:
-        extra = f" (+ {others:,} training-free and hardware-aware cells)" if others else ""
+        extra = (f" (+ {others:,} training-free, warm-start and hardware-aware cells)"
+                 if others else "")
         raise ConfigError(f"{n_seeds} seeds x {n_methods} search methods x {len(pairs)} "
                           f"datasets = {plain:,} search cells{extra}, over "
                           f"the {MAX_CELLS:,} one run may plan; lower --seeds or filter with "
@@ -184,14 +201,16 @@ def plan_cells(profile: dict[str, Any], methods: dict[str, type], *,
 
 
 def _special_groups(sec: dict, benchmarks, datasets, seeds):
-    """(setting, benchmark, dataset, budget, seeds) of the training-free and hardware-aware
-    sections: every budget they plan, before the methods that run it are chosen."""
-    tf = sec.get("training_free")
-    if tf:
-        n = seeds if seeds is not None else tf["seeds"]
-        for bname, ds in selected(tf, benchmarks, datasets):
-            for spec in tf["budgets"]:
-                yield "training_free", bname, ds, Budget(**spec), n
+    """(setting, benchmark, dataset, budget, seeds) of the training-free, warm-start and
+    hardware-aware sections: every budget they plan, before the methods that run it are
+    chosen."""
+    for kind in ("training_free", "warm_start"):
+        tf = sec.get(kind)
+        if tf:
+            n = seeds if seeds is not None else tf["seeds"]
+            for bname, ds in selected(tf, benchmarks, datasets):
+                for spec in tf["budgets"]:
+                    yield kind, bname, ds, Budget(**spec), n
     hw = sec.get("hardware")
     if hw:
         n = seeds if seeds is not None else hw["seeds"]
@@ -202,10 +221,12 @@ def _special_groups(sec: dict, benchmarks, datasets, seeds):
 
 
 def setting(cls: type[SearchStrategy]) -> str:
-    """Which section of a profile plans a strategy: 'training_free', 'hardware' or
-    'plain'."""
+    """Which section of a profile plans a strategy: 'training_free', 'warm_start',
+    'hardware' or 'plain'."""
     if cls.training_free:
         return "training_free"
+    if cls.warm_start_of:
+        return "warm_start"
     return "hardware" if cls.hardware_aware else "plain"
 
 

@@ -11,6 +11,9 @@ different tables never mix. Tables:
   over 100 archs (17.41 s / 100, on their GPU).
 * ``params``: the table's parameter count (the ``params`` zero-cost proxy), on every
   benchmark whose table has it; cost 0.
+* any other registered zero-cost proxy by its name (``synflow``, ``nwot``, ...): our own
+  score of every arch, built once by the harness before the cells that read it
+  (:mod:`harness.search.proxy_tables`); cost: its measured median seconds per arch.
 
 A table that is not complete (a score for every arch) is refused: a search that draws
 archs uniformly must be able to score any of them. The one exception is the rule of our
@@ -40,11 +43,29 @@ NASWOT_V1_SECONDS = 17.41 / 100
 _CACHE: dict[tuple, tuple[np.ndarray, float]] = {}
 
 
+def known(name: str, registry=None) -> bool:
+    """Whether ``name`` names a score table: a published one or a registered proxy."""
+    from harness.core.registry import default_registry
+    from harness.search.proxy_tables import is_proxy
+
+    return name in TABLES or is_proxy(name, registry or default_registry())
+
+
+def choices(registry=None) -> list[str]:
+    """Every score-table name: the published tables and the registered single proxies."""
+    from harness.core.registry import default_registry
+    from harness.search.proxy_tables import is_proxy
+
+    reg = registry or default_registry()
+    return sorted({*TABLES, *(n for n in reg.names() if is_proxy(n, reg))})
+
+
 def score_table(bench, dataset: str, name: str) -> tuple[np.ndarray, float]:
     """(score per arch, seconds charged per arch scored) of table ``name``; ConfigError
-    when the table does not exist for this benchmark/dataset."""
-    if name not in TABLES:
-        raise unknown("score table", name, TABLES)
+    when the table does not exist for this benchmark/dataset, DataError when it is one of
+    our proxy tables not built yet."""
+    if not known(name):
+        raise unknown("score table", name, choices())
     key = (bench.name, bench.content_sha256, dataset, name)
     if key not in _CACHE:
         _CACHE[key] = _load(bench, dataset, name)
@@ -52,6 +73,13 @@ def score_table(bench, dataset: str, name: str) -> tuple[np.ndarray, float]:
 
 
 def _load(bench, dataset: str, name: str) -> tuple[np.ndarray, float]:
+    if name not in TABLES:  # our proxy, scored on the whole space by the harness
+        from harness.core.registry import default_registry
+        from harness.search import proxy_tables
+
+        version = default_registry().get(name).version
+        raw, seconds, _meta = proxy_tables.load(bench, dataset, name, version)
+        return _complete(raw, name, bench, dataset), seconds
     if name == "params":
         costs = bench.h5.costs(dataset) if dataset in bench.datasets else []
         if "params" not in costs:

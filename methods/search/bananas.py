@@ -54,10 +54,14 @@ class Bananas(SearchStrategy):
                 out[a] = None
         return np.fromiter(out, dtype=np.int64, count=len(out))
 
+    def _initial(self, oracle: SearchView, rng: np.random.Generator) -> list[int]:
+        """The initial design: ``initial`` uniformly random distinct archs."""
+        return [int(a) for a in rng.permutation(oracle.num_archs)[: self.initial]]
+
     def _search(self, oracle: SearchView, rng: np.random.Generator) -> None:
         seen: dict[int, float] = {}
-        for arch in rng.permutation(oracle.num_archs)[: self.initial]:
-            seen[int(arch)] = oracle.query(int(arch))
+        for arch in self._initial(oracle, rng):
+            seen[arch] = oracle.query(arch)
         while True:
             archs = np.array([a for a in seen if np.isfinite(seen[a])], dtype=np.int64)
             cands = self._candidates(oracle, seen, rng)

@@ -23,10 +23,14 @@ class RegularizedEvolution(SearchStrategy):
         self.population = population
         self.tournament = tournament
 
+    def _initial(self, oracle: SearchView, rng: np.random.Generator) -> list[int]:
+        """The initial population: ``population`` uniformly random distinct archs."""
+        return [int(a) for a in rng.permutation(oracle.num_archs)[: self.population]]
+
     def _search(self, oracle: SearchView, rng: np.random.Generator) -> None:
         pop: deque[tuple[int, float]] = deque()
-        for arch in rng.permutation(oracle.num_archs)[: self.population]:
-            pop.append((int(arch), oracle.query(int(arch))))
+        for arch in self._initial(oracle, rng):
+            pop.append((arch, oracle.query(arch)))
         while True:
             picks = rng.integers(0, len(pop), size=self.tournament)
             parent = max((pop[i] for i in picks), key=lambda av: av[1])[0]

@@ -38,10 +38,14 @@ def test_baseline_100_python_lookups(benchmark, nb201):
     ("hw-rea", Budget(queries=100, objective="hw_pixel3_latency", cost_quantile=0.25)),
     ("nsga2", Budget(queries=100, objective="hw_pixel3_latency", cost_quantile=0.25)),
     ("naswot", Budget(queries=1, scored=100, scores="naswot-v1")),
+    ("rea-zc", Budget(queries=100, scored=3000, scores="params")),
+    ("bananas-zc", Budget(queries=100, scored=3000, scores="params")),
 ])
 def test_hardware_and_training_free_runs(benchmark, nb201, name, budget):
-    """The hardware-aware strategies at 100 queries (Pixel 3 latency, constrained) and
-    NASWOT search scoring 100 archs: compare with REA's 100-query run above."""
+    """The hardware-aware strategies at 100 queries (Pixel 3 latency, constrained), NASWOT
+    search scoring 100 archs and the warm starts scoring a pool of 3,000 before 100 queries
+    (the params table: loading a built proxy table is the same array read): compare with
+    REA's 100-query run above."""
     cls = default_registry().get(name)
     row = benchmark(run_search_cell, cls, Cell(name, "nb201", "cifar10", 0, budget, 1), nb201)
     assert row["queries_used"] == budget.queries
