@@ -26,6 +26,24 @@ def run_cli(*args: str, env: dict | None = None, timeout: float = 600,
     return proc
 
 
+def assert_bad_search_section(tmp_path: Path, key: str, section: dict, needle: str) -> None:
+    """A profile whose ``search.<key>`` is ``section`` (a minimal valid profile otherwise)
+    is refused: load_profile raises ConfigError and ``run`` says so in one line."""
+    import json
+
+    from harness.core.errors import ConfigError
+    from harness.run.profile import load_profile
+
+    prof = {"experiment_seed": 1, "search": {
+        "seeds": 1, "budget": {"queries": 5}, "benchmarks": {"nb201": ["cifar10"]},
+        key: section}}
+    p = tmp_path / "p.json"
+    p.write_text(json.dumps(prof))
+    with pytest.raises(ConfigError, match=r"\S"):
+        load_profile(str(p))
+    assert_one_line_error(run_cli("run", "--all", "--profile", str(p)), needle)
+
+
 def assert_one_line_error(proc: subprocess.CompletedProcess, *needles: str) -> str:
     """Non-zero exit, exactly one line on stderr, no traceback, containing the needles."""
     assert proc.returncode != 0, proc.stdout

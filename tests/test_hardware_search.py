@@ -5,8 +5,6 @@ profile section's checks."""
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
 
@@ -18,7 +16,7 @@ from harness.run.profile import load_profile
 from harness.search import hardware
 from harness.search.cells import Cell, plan_cells, run_search_cell
 from harness.testing import check_method
-from tests.helpers import assert_one_line_error, run_cli
+from tests.helpers import assert_bad_search_section
 from tests.test_pareto import _brute_front, _union_area
 
 pytestmark = pytest.mark.realdata
@@ -128,11 +126,4 @@ def test_hardware_cells_are_planned_only_from_their_section():
       "benchmarks": {"nb201": ["cifar10"]}}, "'search.hardware' must be an object with"),
 ])
 def test_bad_hardware_sections_are_one_line(tmp_path, section, needle):
-    prof = {"experiment_seed": 1, "search": {
-        "seeds": 1, "budget": {"queries": 5}, "benchmarks": {"nb201": ["cifar10"]},
-        "hardware": section}}
-    p = tmp_path / "p.json"
-    p.write_text(json.dumps(prof))
-    with pytest.raises(ConfigError):
-        load_profile(str(p))
-    assert_one_line_error(run_cli("run", "--all", "--profile", str(p)), needle)
+    assert_bad_search_section(tmp_path, "hardware", section, needle)

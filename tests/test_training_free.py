@@ -3,8 +3,6 @@ against an independent re-implementation and the published NASWOT numbers."""
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
 
@@ -17,7 +15,7 @@ from harness.run.profile import load_profile
 from harness.search.cells import Cell, plan_cells, run_search_cell
 from harness.search.scores import score_table
 from harness.testing import check_method
-from tests.helpers import assert_one_line_error, run_cli
+from tests.helpers import assert_bad_search_section
 
 pytestmark = pytest.mark.realdata
 SEED = 20261128
@@ -122,11 +120,5 @@ def test_training_free_cells_are_planned_only_from_their_section():
     ({"queries": 1, "scored": 10, "scores": "nwot-v9"}, "must name a score table"),
 ])
 def test_bad_training_free_budgets_are_one_line(tmp_path, budget, needle):
-    prof = {"experiment_seed": 1, "search": {
-        "seeds": 1, "budget": {"queries": 5}, "benchmarks": {"nb201": ["cifar10"]},
-        "training_free": {"seeds": 2, "budgets": [budget], "benchmarks": {"nb201": ["cifar10"]}}}}
-    p = tmp_path / "p.json"
-    p.write_text(json.dumps(prof))
-    with pytest.raises(ConfigError, match=r"\S"):
-        load_profile(str(p))
-    assert_one_line_error(run_cli("run", "--all", "--profile", str(p)), needle)
+    assert_bad_search_section(tmp_path, "training_free", {
+        "seeds": 2, "budgets": [budget], "benchmarks": {"nb201": ["cifar10"]}}, needle)

@@ -6,14 +6,13 @@ cold starts."""
 from __future__ import annotations
 
 import contextlib
-import json
 import time
 
 import numpy as np
 import pytest
 
 from harness.core.budget import Budget, Oracle
-from harness.core.errors import BudgetExhausted, ConfigError, DataError
+from harness.core.errors import BudgetExhausted, DataError
 from harness.core.registry import default_registry
 from harness.core.seeds import cell_seed_sequence, generator
 from harness.core.view import SearchView
@@ -22,7 +21,7 @@ from harness.search import proxy_tables
 from harness.search.cells import Cell, plan_cells, run_search_cell
 from harness.search.scores import score_table
 from harness.testing import check_method
-from tests.helpers import assert_one_line_error, run_cli
+from tests.helpers import assert_bad_search_section
 
 pytestmark = pytest.mark.realdata
 SEED = 20261128
@@ -152,14 +151,7 @@ def test_warm_starts_are_planned_only_from_their_section():
     ({"seeds": 2, "budgets": [], "benchmarks": {}}, "'search.warm_start.budgets' must be"),
 ])
 def test_bad_warm_start_sections_are_one_line(tmp_path, section, needle):
-    prof = {"experiment_seed": 1, "search": {
-        "seeds": 1, "budget": {"queries": 5}, "benchmarks": {"nb201": ["cifar10"]},
-        "warm_start": section}}
-    p = tmp_path / "p.json"
-    p.write_text(json.dumps(prof))
-    with pytest.raises(ConfigError, match=r"\S"):
-        load_profile(str(p))
-    assert_one_line_error(run_cli("run", "--all", "--profile", str(p)), needle)
+    assert_bad_search_section(tmp_path, "warm_start", section, needle)
 
 
 def test_the_report_pairs_warm_and_cold_starts(nb201, tmp_path):
