@@ -194,3 +194,23 @@ def test_the_estimate_times_an_unbuilt_table_and_its_cells(nb201, tables):
     assert line.what == "synflow on every arch of nb201/cifar10"
     (search,) = _search_lines(cells, reg)
     assert search.cells == 2 and "params table for the synflow table" in search.notes[0]
+
+
+def test_scoring_the_pool_is_charged_to_simulated_seconds(nb201):
+    """Where the table has training times, each arch scored costs the score table's seconds
+    per arch in simulated seconds, on top of the training seconds of the queries; a repeat
+    is free, and the budget ends when the seconds are spent."""
+    times = np.full(15625, 100.0)
+    o = Oracle(nb201, "cifar10-valid", "valid_acc",
+               Budget(sim_seconds=302.0, scored=1000, scores="params"), times=times)
+    o.scores, o.score_seconds = score_table(nb201, "cifar10", "params")[0], 0.5
+    view = SearchView(o)
+    for a in (3, 4, 3, 5, 6):
+        view.score(a)
+    assert o.usage.scored == 4 and o.usage.sim_seconds == pytest.approx(2.0)
+    view.query(7)
+    view.query(8)
+    assert o.usage.sim_seconds == pytest.approx(202.0)
+    view.query(9)  # 302 of 302 simulated seconds: spent exactly
+    with pytest.raises(BudgetExhausted):
+        view.query(10)
