@@ -18,8 +18,8 @@ from harness.proxies.cells import ProxyCell, sample_order
 from harness.proxies.scoring import ScoreCache, score_archs
 from harness.proxies.sweep import CHUNK_ARCHS
 from harness.run import engine as runner
-from harness.run.engine import sweep
 from harness.run.profile import load_profile
+from harness.run.sweeping import sweep
 
 CHEAP = ("params", "l2_norm", "synflow")  # fast on CPU; synflow and l2_norm build networks
 

@@ -16,10 +16,11 @@ from harness.core.errors import BudgetExhausted, DataError
 from harness.core.registry import default_registry
 from harness.core.seeds import cell_seed_sequence, generator
 from harness.core.view import SearchView
+from harness.run import score_tables
 from harness.run.profile import load_profile
 from harness.search import proxy_tables
 from harness.search.cells import Cell, plan_cells, run_search_cell
-from harness.search.scores import score_table
+from harness.search.scores import score_table, unbuilt
 from harness.testing import check_method
 from tests.helpers import assert_bad_search_section
 
@@ -43,21 +44,21 @@ def test_a_proxy_table_is_built_resumably_and_equals_the_proxy(nb201, tables):
     leaves no table, cells that read it fail saying how to go on, and the next build
     continues from the cached archs."""
     reg = default_registry()
-    rep = proxy_tables.build("nb201", "cifar10", "flops", reg, deadline=time.monotonic())
+    rep = score_tables.build("nb201", "cifar10", "flops", reg, deadline=time.monotonic())
     assert rep.path is None and 0 < rep.scored < rep.total == 15625
     with pytest.raises(DataError, match="not built yet"):
         score_table(nb201, "cifar10", "flops")
     cell = Cell("rea-zc", "nb201", "cifar10", 0, Budget(queries=10, scored=50,
                                                         scores="flops"), SEED)
-    assert proxy_tables.needed([cell], reg) == [("nb201", "cifar10", "flops")]
+    assert unbuilt([cell], reg) == [("nb201", "cifar10", "flops")]
     with pytest.raises(DataError, match="python -m harness run. builds it"):
         run_search_cell(reg.get("rea-zc"), cell, nb201)
     first = rep.scored
-    rep = proxy_tables.build("nb201", "cifar10", "flops", reg)
+    rep = score_tables.build("nb201", "cifar10", "flops", reg)
     assert rep.path is not None and rep.scored == 15625 and first < 15625
     scores, seconds = score_table(nb201, "cifar10", "flops")
     assert np.array_equal(scores, nb201.cost(np.arange(15625), "flops", "cifar10"))
-    assert seconds >= 0 and proxy_tables.needed([cell], reg) == []
+    assert seconds >= 0 and unbuilt([cell], reg) == []
     _, _, meta = proxy_tables.load(nb201, "cifar10", "flops", reg.get("flops").version)
     assert (meta["seed"], meta["experiment_seed"], meta["device"]) == (0, 0, "cpu")
 
@@ -72,11 +73,11 @@ def test_a_synflow_table_agrees_with_the_published_scores(nb201, tables, data_ro
     from harness.proxies.scoring import ScoreCache, published_scores
 
     reg = default_registry()
-    rep = proxy_tables.build("nb201", "cifar10", "synflow", reg,
+    rep = score_tables.build("nb201", "cifar10", "synflow", reg,
                              deadline=time.monotonic() + 4)
     assert rep.path is None and rep.scored >= 25
     cache = ScoreCache(tables / "scores.sqlite")
-    cell = proxy_tables.table_cell(nb201, "cifar10", "synflow")
+    cell = score_tables.table_cell(nb201, "cifar10", "synflow")
     ours = _scorer(reg, "synflow", nb201, cell, cache).have
     cache.close()
     pub = published_scores(nb201, "cifar10", data_root)["synflow"]
@@ -89,7 +90,7 @@ def test_a_synflow_table_agrees_with_the_published_scores(nb201, tables, data_ro
 def test_published_tables_are_never_built(nb201):
     cell = Cell("rea-zc", "nb201", "cifar10", 0, Budget(queries=5, scored=9,
                                                         scores="params"), SEED)
-    assert proxy_tables.needed([cell], default_registry()) == []
+    assert unbuilt([cell], default_registry()) == []
 
 
 @pytest.mark.parametrize("method, of, k", [("rea-zc", "rea", 10), ("bananas-zc", "bananas",

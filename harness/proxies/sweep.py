@@ -4,7 +4,7 @@ chunks -- :class:`ProxyChunk`, a slice of one sample, is a unit like any other c
 (:mod:`harness.core.cell`) -- that any executor runs. :class:`Sweep` plans the chunks
 lazily (the group with the smallest share of its sample done goes next, so a time box ends
 with every (benchmark, dataset) advanced in proportion) and absorbs their scores into the
-score cache in the driver; the run engine (:func:`harness.run.engine.sweep`) drives it.
+score cache in the driver; the run engine (:func:`harness.run.sweeping.sweep`) drives it.
 
 Threads: a small NB201 network gains little from a second OpenMP thread, and with any other
 busy process on the machine OpenMP's spin-waiting makes two threads an order of magnitude

@@ -22,6 +22,7 @@ from harness.core.errors import ConfigError, HarnessError
 from harness.oneshot.cells import OneShotCell
 from harness.proxies.cells import ProxyCell
 from harness.run.executors import Executor, InlineExecutor, PoolExecutor
+from harness.run.sweeping import sweep
 from harness.search.cells import Cell
 
 
@@ -78,7 +79,7 @@ class RunSummary:
     skipped: int = 0
     failed: list[str] | None = None
     sweep: Any = None  # harness.proxies.sweep.SweepReport of the proxy cells
-    #: harness.search.proxy_tables.BuildReport of each score table built for search cells
+    #: harness.run.score_tables.BuildReport of each score table built for search cells
     tables: list = field(default_factory=list)
     partial: int = 0  # proxy cells stored on part of their sample (time box reached)
     oneshot_paused: list[str] | None = None  # one-shot cells left for the next run
@@ -185,14 +186,15 @@ def execute(cells: list, store, registry, *, jobs: int = 1, progress: bool = Tru
 def _build_tables(cells: list[Cell], registry, summary: RunSummary, bars,
                   minutes: float | None, executor: Executor | None, jobs: int) -> None:
     """Score the whole space for every proxy score table the search cells read that is not
-    built yet (:mod:`harness.search.proxy_tables`; resumable, within the proxy time box).
+    built yet (:mod:`harness.run.score_tables`; resumable, within the proxy time box).
     A table left incomplete fails only the cells that read it, each with how to go on."""
-    from harness.search import proxy_tables
+    from harness.run import score_tables
+    from harness.search.scores import unbuilt
 
     deadline = time.monotonic() + 60 * minutes if minutes else None
-    for bname, ds, proxy in proxy_tables.needed(cells, registry):
+    for bname, ds, proxy in unbuilt(cells, registry):
         bar = bars.new(1, f"score table {proxy} {bname}/{ds}", unit="arch")
-        rep = proxy_tables.build(bname, ds, proxy, registry, jobs=jobs, executor=executor,
+        rep = score_tables.build(bname, ds, proxy, registry, jobs=jobs, executor=executor,
                                  bar=bar, deadline=deadline)
         summary.tables.append(rep)
 
@@ -230,45 +232,6 @@ def _execute_oneshot(cells: list[OneShotCell], ex: Executor, folder, finish, bar
         if out.value is not None:
             cell_checkpoint(c, folder, registry).unlink(missing_ok=True)
     return paused
-
-
-def sweep(cells: list[ProxyCell], bench_of, registry, cache, *, deadline: float | None = None,
-          bar=None, jobs: int = 1, executor: Executor | None = None, chunk: int | None = None,
-          orders: dict | None = None):
-    """Score every arch of the proxy cells' samples with every proxy they need, chunk by
-    chunk on ``executor`` (default: this process, or a pool of ``jobs`` workers), until done
-    or until ``deadline`` (``time.monotonic()``); the driver caches every finished chunk's
-    scores at once, so a killed or time-boxed sweep resumes where it stopped. Scores do not
-    depend on the executor or the chunking (each arch's are independent of the others).
-    Returns a :class:`~harness.proxies.sweep.SweepReport`."""
-    from harness.proxies.sweep import CHUNK_ARCHS, Sweep, set_proxy_threads
-
-    sw = Sweep(cells, bench_of, registry, cache, chunk or CHUNK_ARCHS, orders)
-    if bar is not None:  # archs scored by earlier runs count as done, not in the rate
-        bar.reset(total=sw.total)
-        bar.n = bar.initial = sw.start_done = sw.total - sw.todo()
-    set_proxy_threads()
-    owned = None
-    if executor is None:
-        n = max(1, min(jobs, sw.todo() // 2))  # a worker costs a few seconds to start
-        executor = owned = PoolExecutor(n) if n > 1 else InlineExecutor()
-    stopped = False
-
-    def stop(i: int) -> bool:  # the first chunk always runs: every run makes progress
-        nonlocal stopped
-        stopped = stopped or (i > 0 and deadline is not None and time.monotonic() > deadline)
-        return stopped
-
-    try:
-        for out in executor.map(sw.chunks(bar), RunEnv(registry=registry), stop):
-            if out.value is not None:
-                sw.absorb(out.unit, out.value, bar)
-            elif out.error is not None:
-                sw.fail(out.unit, out.error)
-    finally:
-        if owned is not None:
-            owned.close()
-    return sw.report(stopped, executor.slots)
 
 
 #: a time-boxed proxy cell is stored only once this many archs of its sample are scored

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from harness.core.cellbase import _get_bench
-from harness.search import proxy_tables
+from harness.search.scores import unbuilt
 
 
 @dataclass
@@ -46,11 +46,11 @@ def _search_lines(cells: list, registry) -> list[Line]:
     groups: dict[tuple, list] = {}
     for c in cells:
         groups.setdefault((c.method, c.benchmark, c.dataset), []).append(c)
-    unbuilt = {(b, d, t) for b, d, t in proxy_tables.needed(cells, registry)}
+    todo = set(unbuilt(cells, registry))
     out = []
     for (m, b, d), cs in groups.items():
         cell, notes = cs[0], []
-        if (b, d, cell.budget.scores) in unbuilt:  # the same array read, from a built table
+        if (b, d, cell.budget.scores) in todo:  # the same array read, from a built table
             notes.append(f"timed with the params table for the {cell.budget.scores} table, "
                          "not built yet")
             cell = replace(cell, budget=replace(cell.budget, scores="params"))
@@ -65,11 +65,12 @@ def _table_lines(cells: list, registry, archs: int) -> list[Line]:
     """Proxy score tables the search cells read that are not built yet: the proxy on
     ``archs`` archs spread over the space, scaled to every arch."""
     from harness.proxies.cells import _scorer
+    from harness.run import score_tables
 
     out = []
-    for b, d, proxy in proxy_tables.needed(cells, registry):
+    for b, d, proxy in unbuilt(cells, registry):
         bench = _get_bench(b)
-        scorer = _scorer(registry, proxy, bench, proxy_tables.table_cell(bench, d, proxy),
+        scorer = _scorer(registry, proxy, bench, score_tables.table_cell(bench, d, proxy),
                          None)
         ids = np.linspace(0, bench.num_archs - 1, archs + 1).astype(int)
         scorer.score(int(ids[-1]))  # warm-up: the first network build

@@ -113,3 +113,23 @@ def _complete(scores: np.ndarray, name: str, bench, dataset: str) -> np.ndarray:
     scores = scores.copy()
     scores.setflags(write=False)
     return scores
+
+
+def unbuilt(cells, registry) -> list[tuple[str, str, str]]:
+    """(benchmark, dataset, proxy) of every proxy table the search cells read that is not
+    built yet, in first-seen order."""
+    from harness.core.cellbase import _get_bench
+    from harness.search.proxy_tables import is_proxy, table_path
+
+    out: list[tuple[str, str, str]] = []
+    for c in cells:
+        name = getattr(getattr(c, "budget", None), "scores", None)
+        if name is None or name in TABLES or not is_proxy(name, registry):
+            continue  # no table, or a published one (read, never built)
+        key = (c.benchmark, c.dataset, name)
+        if key in out:
+            continue
+        bench = _get_bench(c.benchmark)
+        if not table_path(bench, c.dataset, name, registry.get(name).version).exists():
+            out.append(key)
+    return out
