@@ -101,9 +101,9 @@ def test_smoke_run_writes_the_leaderboard(tmp_path, smoke_site):
                                                      "bohb"}
     assert [(t["method"], t["scored"]) for t in res["training_free"]] == [("naswot", 10)]
     # the warm starts beside their cold starts (same seeds, same 50-query budget)
-    assert {(w["method"], w["cold"]["method"], w["scored"], w["queries"], w["seeds"])
-            for w in res["warm_start"]} == {("rea-zc", "rea", 500, 50, 3),
-                                             ("bananas-zc", "bananas", 500, 50, 3)}
+    assert {(w["method"], w["cold"]["method"], w["scored"], w["budget"], w["seeds"])
+            for w in res["warm_start"]} == {("rea-zc", "rea", 500, "queries=50", 3),
+                                             ("bananas-zc", "bananas", 500, "queries=50", 3)}
     assert "warm_start_search.png" in pngs
     assert {(h["method"], h["device"]) for h in res["hardware_search"]} == {
         (m, d) for m in ("hw-random", "hw-rea", "nsga2")

@@ -173,11 +173,17 @@ def test_the_report_pairs_warm_and_cold_starts(nb201, tmp_path):
     cold = [r["test_value"] for r in rows if r["method"] == "rea"]
     assert rec["test_mean"] == pytest.approx(np.mean(warm), abs=1e-4)
     assert rec["cold"]["test_mean"] == pytest.approx(np.mean(cold), abs=1e-4)
-    assert rec["cold"]["method"] == "rea" and rec["scored"] == 300 and rec["queries"] == 40
+    assert rec["cold"]["method"] == "rea" and rec["scored"] == 300
+    assert rec["budget"] == "queries=40"
     hits = sum(max(r["result"]["trajectory"]["incumbent_test"]) >= 94.2733 for r in rows
                if r["method"] == "rea-zc")
     assert rec["within_margin"]["seeds"] == hits
     assert "top of 300 by params" in sec["markdown"]
+    # a simulated-seconds budget pairs the same way (e.g. TransNAS-Bench-101's)
+    timed = [dict(r, budget=r["budget"].replace("queries=40", "sim_seconds=9000"))
+             for r in rows]
+    (rec2,) = warm_start.section(timed, tmp_path)["records"]
+    assert rec2["budget"] == "sim_seconds=9000" and rec2["cold"]["seeds"] == 4
     assert (tmp_path / "figures" / "warm_start_search.png").exists()
 
 

@@ -7,7 +7,7 @@ stays in the rows (``scoring_seconds``), out of this byte-reproducible page.
 
 Warm-start rows are search rows whose result names ``warm_start_of``; the search tables
 leave them out (their budget also scores a pool), this section sets them beside the cold
-rows of the same query budget.
+rows of the same budget (queries or simulated seconds).
 """
 
 from __future__ import annotations
@@ -55,13 +55,13 @@ def section(rows: list[dict], out: Path, best=None) -> dict[str, Any]:
     warm: dict[tuple, list[dict]] = defaultdict(list)
     cold: dict[tuple, list[dict]] = defaultdict(list)
     for r in rows:
-        if is_warm_start(r):
-            p = _parts(r["budget"])
+        if is_warm_start(r):  # "queries=150,scored=3000,scores=synflow": budget "queries=150"
+            base, _, rest = r["budget"].partition(",scored=")
+            n, _, table = rest.partition(",scores=")
             warm[(r["benchmark"], r["dataset"], r["method"], r["result"]["warm_start_of"],
-                  int(p["queries"]), int(p["scored"]), p["scores"])].append(r)
-        elif r["kind"] == "search" and set(_parts(r["budget"])) == {"queries"}:
-            cold[(r["benchmark"], r["dataset"], r["method"],
-                  int(_parts(r["budget"])["queries"]))].append(r)
+                  base, int(n), table)].append(r)
+        elif r["kind"] == "search" and set(_parts(r["budget"])) <= {"queries", "sim_seconds"}:
+            cold[(r["benchmark"], r["dataset"], r["method"], r["budget"])].append(r)
     if not warm:
         return {"markdown": "", "html": "", "figures": [], "records": []}
     records, table_rows, pairs = [], [], []
@@ -71,7 +71,7 @@ def section(rows: list[dict], out: Path, best=None) -> dict[str, Any]:
         target = opt[0] - MARGIN if opt and opt[1] else None
         wm, wsd, _ = mean_ci([r["test_value"] for r in ws])
         rec: dict[str, Any] = {
-            "benchmark": b, "dataset": d, "method": m, "warm_start_of": of, "queries": q,
+            "benchmark": b, "dataset": d, "method": m, "warm_start_of": of, "budget": q,
             "scored": n, "scores": table, "seeds": len(ws), "test_mean": round(wm, 4),
             "test_std": round(wsd, 4), "report_on": ws[0]["report_on"]}
         hits, med = _reach(ws, target)
@@ -90,7 +90,7 @@ def section(rows: list[dict], out: Path, best=None) -> dict[str, Any]:
         records.append(rec)
         table_rows.append({
             "benchmark/dataset": f"{b}/{d}", "warm start": f"{m}: top of {n:,} by {table}",
-            "queries": q, "warm: test (seeds)": f"{wm:.2f} ± {wsd:.2f} ({len(ws)})",
+            "budget": q, "warm: test (seeds)": f"{wm:.2f} ± {wsd:.2f} ({len(ws)})",
             "cold start: test (seeds)": cold_text, "warm − cold": delta,
             f"seeds within {MARGIN} of optimum (median queries), warm / cold":
                 f"{_reach_text(hits, len(ws), med)} / {reach_cold}"})
@@ -101,8 +101,9 @@ def section(rows: list[dict], out: Path, best=None) -> dict[str, Any]:
         "of N uniformly random archs is scored with the named score table (no training: "
         "'synflow' is our synflow proxy on every arch of the space, built once by the "
         "harness), the best-scored become the initial population / design, then the "
-        "strategy runs as usual; cold = the same strategy from random archs, same query "
-        "budget. Mean ± std over seeds of the incumbent's reported (test) accuracy; within "
+        "strategy runs as usual; cold = the same strategy from random archs, same budget "
+        "(queries, or simulated seconds). Mean ± std over seeds of the incumbent's "
+        "reported (test) accuracy; within "
         f"{MARGIN} = the incumbent came within {MARGIN} points of the table's optimum. "
         "Scoring the pool costs N × the table's measured median seconds per arch (each row "
         "records it; timings stay out of this page, which regenerates byte-identically), "
