@@ -112,7 +112,7 @@ def section(rows: list[dict], out: Path, best=None) -> dict[str, Any]:
     title = "Proxy-warm-started search vs cold starts"
     md = [f"### {title}", "", caption, "",
           tabulate(table_rows, headers="keys", tablefmt="github"), ""]
-    hp = [f'<h3 id="warm-start">{title}</h3><p>{html.escape(caption)}</p>',
+    hp = [f"<h3>{title}</h3><p>{html.escape(caption)}</p>",
           tabulate(table_rows, headers="keys", tablefmt="html")]
     if fig:
         md += [f"![warm vs cold starts]({fig})", ""]
