@@ -105,7 +105,8 @@ def test_installed_plugin_is_discovered_and_runs(plugin_site, harness_home, data
     rows = json.loads(run_cli("export", "--store", str(store), "--format", "json",
                               check=True).stdout)
     builtin = {"random", "rea", "reinforce", "local-search", "bananas", "hyperband", "bohb",
-               "naswot", "hw-random", "hw-rea", "nsga2"}  # every search strategy of smoke
+               "naswot", "rea-zc", "bananas-zc", "hw-random", "hw-rea",
+               "nsga2"}  # every search strategy of smoke
     assert {r["method"] for r in rows} == builtin | {"greedy-mutation"}
     for name, why in (("exits-midrun", "called sys.exit(1)"),
                       ("raises-midrun", "raised IndexError: list index out of range"),
