@@ -64,10 +64,10 @@ def score_table(bench, dataset: str, name: str) -> tuple[np.ndarray, float]:
     """(score per arch, seconds charged per arch scored) of table ``name``; ConfigError
     when the table does not exist for this benchmark/dataset, DataError when it is one of
     our proxy tables not built yet."""
-    if not known(name):
-        raise unknown("score table", name, choices())
     key = (bench.name, bench.content_sha256, dataset, name)
-    if key not in _CACHE:
+    if key not in _CACHE:  # the name is checked once, with the first load
+        if not known(name):
+            raise unknown("score table", name, choices())
         _CACHE[key] = _load(bench, dataset, name)
     return _CACHE[key]
 
