@@ -196,10 +196,11 @@ def test_the_estimate_times_an_unbuilt_table_and_its_cells(nb201, tables):
     reg = default_registry()
     cells = [c for c in plan_cells(load_profile("default"), {"rea-zc": reg.get("rea-zc")},
                                    benchmarks=["nb201"], datasets=["cifar10"], seeds=2)]
-    (line,) = _table_lines(cells, reg, 2)
+    tables = unbuilt(cells, reg)
+    (line,) = _table_lines(tables, reg, 2)
     assert line.kind == "score table" and line.units == 15625 and line.unit_seconds > 0
     assert line.what == "synflow on every arch of nb201/cifar10"
-    (search,) = _search_lines(cells, reg)
+    (search,) = _search_lines(cells, reg, tables)
     assert search.cells == 2 and "params table for the synflow table" in search.notes[0]
 
 

@@ -40,13 +40,13 @@ class Line:
         return self.unit_seconds * self.units / 3600
 
 
-def _search_lines(cells: list, registry) -> list[Line]:
+def _search_lines(cells: list, registry, unbuilt_tables: list[tuple]) -> list[Line]:
     from harness.search.cells import run_search_cell
 
     groups: dict[tuple, list] = {}
     for c in cells:
         groups.setdefault((c.method, c.benchmark, c.dataset), []).append(c)
-    todo = set(unbuilt(cells, registry))
+    todo = set(unbuilt_tables)
     out = []
     for (m, b, d), cs in groups.items():
         cell, notes = cs[0], []
@@ -61,14 +61,14 @@ def _search_lines(cells: list, registry) -> list[Line]:
     return out
 
 
-def _table_lines(cells: list, registry, archs: int) -> list[Line]:
-    """Proxy score tables the search cells read that are not built yet: the proxy on
-    ``archs`` archs spread over the space, scaled to every arch."""
+def _table_lines(tables: list[tuple], registry, archs: int) -> list[Line]:
+    """Proxy score tables (benchmark, dataset, proxy) the search cells read that are not
+    built yet: the proxy on ``archs`` archs spread over the space, scaled to every arch."""
     from harness.proxies.cells import _scorer
     from harness.run import score_tables
 
     out = []
-    for b, d, proxy in unbuilt(cells, registry):
+    for b, d, proxy in tables:
         bench = _get_bench(b)
         scorer = _scorer(registry, proxy, bench, score_tables.table_cell(bench, d, proxy),
                          None)
@@ -173,7 +173,9 @@ def estimate(cells: list, registry, *, archs: int = 3, steps: int = 2,
     search = [c for c in cells if isinstance(c, Cell)]
     if search:
         say(f"timing {len({(c.method, c.benchmark, c.dataset) for c in search})} search cells")
-        lines += _table_lines(search, registry, archs) + _search_lines(search, registry)
+        tables = unbuilt(search, registry)  # read once, by both kinds of line
+        lines += _table_lines(tables, registry, archs) + _search_lines(search, registry,
+                                                                       tables)
     proxy = [c for c in cells if isinstance(c, ProxyCell)]
     if proxy:
         say(f"timing every proxy on {archs} archs per sample")

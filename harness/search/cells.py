@@ -130,7 +130,7 @@ def run_search_cell(method_cls: type[SearchStrategy], cell: Cell, bench) -> dict
                                   "incumbent_test": [float(x) for x in report],
                                   "sim_seconds": sim},
                    "low_fidelity_queries": oracle.usage.low_fidelity,
-                   **(_scored(oracle, cell, bench, proto, order, method_cls)
+                   **(_scored(oracle, cell, bench, proto, order, times, method_cls)
                       if cell.budget.scores else {}),
                    **({"hardware": hardware.result(oracle, bench, proto)}
                       if cell.budget.objective else {}),
@@ -140,16 +140,17 @@ def run_search_cell(method_cls: type[SearchStrategy], cell: Cell, bench) -> dict
 
 
 def _scored(oracle: Oracle, cell: Cell, bench, proto: dict, order: np.ndarray,
-            method_cls) -> dict[str, Any]:
+            times: np.ndarray | None, method_cls) -> dict[str, Any]:
     """What a cell with a score table records: archs scored, the table, the seconds their
     scoring costs and, where the table has them, the training seconds of the archs
-    queried (so a report can set one against the other)."""
+    queried (from ``times``, the cell's own, when its budget already read them)."""
     out: dict[str, Any] = {"archs_scored": oracle.usage.scored, "scores": cell.budget.scores,
                            "scoring_seconds": round(oracle.usage.scored
                                                     * oracle.score_seconds, 3)}
-    times = bench.train_time(order, proto["search_dataset"])
-    if times is not None:
-        out["trained_seconds"] = round(float(np.nansum(times)), 3)
+    trained = times[order] if times is not None else bench.train_time(
+        order, proto["search_dataset"])
+    if trained is not None:
+        out["trained_seconds"] = round(float(np.nansum(trained)), 3)
     if method_cls.warm_start_of:
         out["warm_start_of"] = method_cls.warm_start_of
     return out
