@@ -88,10 +88,21 @@ def test_skip_collapse_is_measured_on_the_derived_cells():
     assert collapse([run(0, 0.2, 0.2), run(3, 0.2, 0.2)])["verdict"] == "no collapse"
 
 
-@pytest.mark.parametrize("said, skips, want", [(True, 6, "reproduced"), (True, 0, "contradicted"),
-                                               (False, 0, "reproduced"), (None, 6,
-                                                                          "unverifiable")])
-def test_table2_collapse_verdict_follows_the_measured_cells(tmp_path, said, skips, want):
+@pytest.mark.parametrize("ref_id, said, skips, want", [
+    (35, None, 6, "reproduced"),  # the reference file's own entry: DARTS 'Yes (often)'
+    (35, None, 0, "contradicted"),
+    (36, None, 0, "reproduced"),  # DARTS-: 'No'
+    (36, None, 6, "contradicted"),
+    (38, None, 6, "contradicted"),  # P-DARTS: 'Rare' claims no collapse as the rule
+    (38, None, 0, "reproduced"),
+    (40, None, 6, "not checked"),  # GAEA's reference row is UNVERIFIED: no check
+    (35, "delete", 6, "unverifiable"),
+    (35, "Sometimes", 6, "unverifiable"),
+])
+def test_table2_collapse_verdict_follows_the_measured_cells(tmp_path, ref_id, said, skips,
+                                                            want):
+    """The verdict is computed per row from the reference file's ``survey_skip_collapse``
+    and the derived cells of the stored runs."""
     from harness.report.survey_tables import table2
 
     log = [{"weights": [[0.2] * 5] * 6}]
@@ -99,11 +110,23 @@ def test_table2_collapse_verdict_follows_the_measured_cells(tmp_path, said, skip
            "search_seconds": 10.0, "device": "cpu"}
     rows = _store(tmp_path, [_row("oneshot", "darts-v1", res, test_value=54.3, seed=s,
                                   budget="reduced") for s in (0, 1)])
-    spec = {"label": "DARTS", "method": "darts-v1", "survey_ref": 35}
-    if said is not None:
-        spec["survey_skip_collapse"] = said
-    (row,) = table2(rows, {"table2": [spec]}, REFS)
+    refs = {**REFS, ref_id: dict(REFS[ref_id])}
+    if said == "delete":
+        del refs[ref_id]["survey_skip_collapse"]
+    elif said is not None:
+        refs[ref_id]["survey_skip_collapse"] = said
+    spec = {"label": "DARTS", "method": "darts-v1", "survey_ref": ref_id}
+    (row,) = table2(rows, {"table2": [spec]}, refs)
     assert row["verdict on the survey's 'skip collapse?'"].startswith(want)
+    assert row["survey's key fix"] == REFS[ref_id]["survey_key_fix"]
+
+
+def test_the_reference_file_has_the_survey_table2_entries():
+    """Rows 35-40 carry the survey's Table 2 'Skip Collapse?' / 'Key Fix' verbatim."""
+    got = {i: (REFS[i]["survey_skip_collapse"], REFS[i]["survey_key_fix"])
+           for i in range(35, 41)}
+    assert got[35] == ("Yes (often)", "\u2014") and got[38] == ("Rare", "Progressive depth")
+    assert {v[0] for v in got.values()} == {"Yes (often)", "No", "Rare"}
 
 
 @pytest.mark.parametrize("synflow_seconds, want", [(0.036, "reproduced"),

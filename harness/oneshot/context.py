@@ -50,11 +50,14 @@ class OneShotContext:
     # ---- the weights ------------------------------------------------------------------------
     @property
     def lr(self) -> float:
-        """The weights' learning rate now (cosine from lr to lr_min over the epochs)."""
+        """The weights' learning rate now (cosine by epoch from lr towards lr_min)."""
         return float(self.w_optimizer.param_groups[0]["lr"])
 
     def _set_lr(self) -> None:
-        t = (self.epoch + self.step / self.steps_per_epoch) / self.epochs
+        """Cosine annealing by epoch, as the reference's ``CosineAnnealingLR``
+        (``xautodl.procedures.optimizers``): constant within an epoch, ``lr`` at epoch 0,
+        ``lr_min + (lr - lr_min)(1 + cos(pi e / E)) / 2`` at epoch e of E."""
+        t = self.epoch / self.epochs
         lr = self.opt["lr_min"] + (self.opt["lr"] - self.opt["lr_min"]) * (
             1 + math.cos(math.pi * t)) / 2
         for g in self.w_optimizer.param_groups:

@@ -45,18 +45,31 @@ def collapse(rs: list[dict]) -> dict[str, Any]:
     return out
 
 
-def collapse_verdict(spec: dict, col: dict, ref: dict) -> str:
-    """The survey's "skip collapse?" entry (``survey_skip_collapse``: true/false in the spec,
-    copied from the survey) against the collapse measured here."""
+#: the survey's Table 2 "Skip Collapse?" entries (reference file ``survey_skip_collapse``)
+#: as the outcome they claim: collapse or not. "Rare" claims that a search does not
+#: usually collapse, so a method collapsing in most seeds contradicts it.
+SURVEY_COLLAPSE = {"yes (often)": True, "yes": True, "no": False, "rare": False}
+
+
+def collapse_verdict(col: dict, ref: dict) -> str:
+    """The survey's "skip collapse?" entry for the row (reference file
+    ``survey_skip_collapse``) judged against the collapse measured here. Only a VERIFIED
+    reference row becomes a check."""
     if not ref:
         return "not in the survey's Table 2"
-    said = spec.get("survey_skip_collapse")
+    said = ref.get("survey_skip_collapse")
     if said is None:
         return ("unverifiable: the survey's entry is not in the reference file; measured "
                 f"here: {col['verdict']}")
+    claim = SURVEY_COLLAPSE.get(str(said).strip().lower())
+    if claim is None:
+        return f"unverifiable: the survey's entry {said!r} is neither yes, no nor rare"
+    if not str(ref.get("status", "")).startswith("VERIFIED"):
+        return (f"not checked: the survey says {said!r}, but its reference row is "
+                f"{ref.get('status', 'without a status')}; measured here: {col['verdict']}")
     ours = col["verdict"] == "collapse"
-    return (f"{'reproduced' if ours == said else 'contradicted'}: the survey says "
-            f"{'collapse' if said else 'no collapse'}, measured here: {col['verdict']}")
+    return (f"{'reproduced' if ours == claim else 'contradicted'}: the survey says "
+            f"{said!r}, measured here: {col['verdict']}")
 
 
 def table2(rows: list[dict], specs: dict, refs: dict) -> list[dict]:
@@ -86,7 +99,8 @@ def table2(rows: list[dict], specs: dict, refs: dict) -> list[dict]:
                 ref.get("survey_value", "—") if ref else "—",
             "original NB201 value (valid / test)": published_oneshot(specs, refs,
                                                                      spec["method"], ds),
-            "verdict on the survey's 'skip collapse?'": collapse_verdict(spec, col, ref),
+            "survey's key fix": ref.get("survey_key_fix", "—") if ref else "—",
+            "verdict on the survey's 'skip collapse?'": collapse_verdict(col, ref),
         })
     return out
 

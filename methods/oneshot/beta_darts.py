@@ -22,7 +22,7 @@ from methods.oneshot._common import ARCH_DEFAULTS, ArchParameterMethod, accuracy
 class BetaDarts(ArchParameterMethod):
     """beta-DARTS: DARTS-V1 plus the Beta-Decay (logsumexp) regulariser of alpha."""
 
-    version = "1"
+    version = "2"  # 2: the weights' cosine schedule steps per epoch, as the reference
     paper_epochs = 100
     weight_optimiser = {"weight_decay": 3e-4, "nesterov": False}
     defaults: ClassVar[dict[str, Any]] = {**ARCH_DEFAULTS, "beta_decay_max": 50.0}

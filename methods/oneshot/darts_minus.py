@@ -19,7 +19,7 @@ from methods.oneshot.darts_v1 import DartsV1
 class DartsMinus(DartsV1):
     """DARTS-: DARTS-V1 plus an auxiliary skip connection whose weight decays to 0."""
 
-    version = "1"
+    version = "2"  # 2: the weights' cosine schedule steps per epoch, as the reference
 
     def _epoch_begin(self, ctx) -> None:
         ctx.state["aux_skip_beta"] = 1.0 - ctx.epoch / ctx.epochs

@@ -18,7 +18,7 @@ from methods.oneshot._common import ArchParameterMethod, accuracy
 class DartsV1(ArchParameterMethod):
     """DARTS first order: softmax relaxation, alternating weight / alpha steps."""
 
-    version = "1"
+    version = "2"  # 2: the weights' cosine schedule steps per epoch, as the reference
     paper_epochs = 50
 
     def _step(self, ctx, train, valid) -> dict:

@@ -21,7 +21,7 @@ from methods.oneshot.darts_v1 import DartsV1
 class DartsV2(DartsV1):
     """DARTS second order: unrolled validation loss with a finite-difference Hessian."""
 
-    version = "1"
+    version = "2"  # 2: the weights' cosine schedule steps per epoch, as the reference
 
     def _step(self, ctx, train, valid) -> dict:
         import torch.nn.functional as F

@@ -50,7 +50,7 @@ def dirichlet_sample(conc: torch.Tensor, rng: np.random.Generator) -> torch.Tens
 class DrNas(ArchParameterMethod):
     """DrNAS: Dirichlet relaxation of the edge weights."""
 
-    version = "1"
+    version = "2"  # 2: the weights' cosine schedule steps per epoch, as the reference
     paper_epochs = 100
     weight_optimiser = {"weight_decay": 3e-4, "nesterov": False}
 

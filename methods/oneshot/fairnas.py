@@ -25,7 +25,7 @@ from methods.oneshot.spos import EVOLUTION
 class FairNas(SinglePathMethod):
     """FairNAS: strict-fairness single-path training, then evolution on inherited weights."""
 
-    version = "1"
+    version = "2"  # 2: the weights' cosine schedule steps per epoch, as the reference
     track_running_stats = True
     defaults: ClassVar[dict[str, Any]] = EVOLUTION
 

@@ -25,7 +25,7 @@ from methods.oneshot._common import ArchParameterMethod, accuracy
 class Gaea(ArchParameterMethod):
     """GAEA: exponentiated-gradient updates of simplex-valued architecture weights."""
 
-    version = "1"
+    version = "2"  # 2: the weights' cosine schedule steps per epoch, as the reference
     paper_epochs = 25
     defaults: ClassVar[dict[str, Any]] = {"eg_lr": 0.1}
 

@@ -23,7 +23,7 @@ from methods.oneshot._common import ARCH_DEFAULTS, ArchParameterMethod, accuracy
 class Gdas(ArchParameterMethod):
     """GDAS: Gumbel-softmax with hard sampling (one op per edge per forward)."""
 
-    version = "1"
+    version = "2"  # 2: the weights' cosine schedule steps per epoch, as the reference
     paper_epochs = 240
     defaults: ClassVar[dict[str, Any]] = {**ARCH_DEFAULTS, "tau_max": 10.0, "tau_min": 0.1}
 

@@ -32,7 +32,7 @@ def edge_scale(beta: torch.Tensor) -> torch.Tensor:
 class PcDarts(ArchParameterMethod):
     """PC-DARTS: partial channel connections and edge normalisation."""
 
-    version = "1"
+    version = "2"  # 2: the weights' cosine schedule steps per epoch, as the reference
     paper_epochs = 50
     supernet_options = {"partial_channels": 4}
     defaults: ClassVar[dict[str, Any]] = {**ARCH_DEFAULTS, "arch_lr": 6e-4,

@@ -33,7 +33,7 @@ from methods.oneshot._common import ARCH_DEFAULTS, ArchParameterMethod, accuracy
 class Pdarts(ArchParameterMethod):
     """P-DARTS: progressive op dropping, skip dropout and at most 2 skip edges."""
 
-    version = "1"
+    version = "2"  # 2: the weights' cosine schedule steps per epoch, as the reference
     paper_epochs = 75
     defaults: ClassVar[dict[str, Any]] = {
         **ARCH_DEFAULTS, "arch_lr": 6e-4, "keep": (5, 4, 3), "skip_dropout": (0.0, 0.4, 0.7),

@@ -20,7 +20,7 @@ from methods.oneshot._common import SinglePathMethod, all_none_node, uniform_cel
 class Rsps(SinglePathMethod):
     """RSPS: uniform single-path supernet, then random search on inherited weights."""
 
-    version = "1"
+    version = "2"  # 2: the weights' cosine schedule steps per epoch, as the reference
     defaults: ClassVar[dict[str, Any]] = {"select_num": 100}
 
     @staticmethod

@@ -21,7 +21,7 @@ from methods.oneshot.sdarts_rs import SdartsRs, clip_simplex
 class SdartsAdv(SdartsRs):
     """SDARTS-ADV: weights trained on adversarially perturbed softmax(alpha)."""
 
-    version = "1"
+    version = "2"  # 2: the weights' cosine schedule steps per epoch, as the reference
     defaults: ClassVar[dict[str, Any]] = {**SdartsRs.defaults, "pgd_steps": 7}
 
     def perturb(self, ctx, w: torch.Tensor, train) -> torch.Tensor:

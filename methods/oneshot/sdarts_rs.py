@@ -32,7 +32,7 @@ def clip_simplex(w: torch.Tensor) -> torch.Tensor:
 class SdartsRs(ArchParameterMethod):
     """SDARTS-RS: weights trained on randomly perturbed softmax(alpha)."""
 
-    version = "1"
+    version = "2"  # 2: the weights' cosine schedule steps per epoch, as the reference
     paper_epochs = 100
     weight_optimiser = {"weight_decay": 3e-4, "nesterov": False}
     defaults: ClassVar[dict[str, Any]] = {**ARCH_DEFAULTS, "eps_min": 0.03, "eps_max": 0.3}

@@ -23,7 +23,7 @@ EVOLUTION = {"population": 50, "generations": 20, "parents": 10, "mutations": 25
 class Spos(SinglePathMethod):
     """SPOS: uniform single-path supernet, then evolution on inherited weights."""
 
-    version = "1"
+    version = "2"  # 2: the weights' cosine schedule steps per epoch, as the reference
     track_running_stats = True
     defaults: ClassVar[dict[str, Any]] = EVOLUTION
 

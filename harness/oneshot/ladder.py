@@ -1,0 +1,93 @@
+"""The fidelity ladder: one one-shot method (DARTS-V1 by default) at growing search
+configurations, to find the cheapest one in which the originals' outcome appears (DARTS-V1
+on NB201: the all-skip cell). Each rung x seed is an ordinary one-shot cell run by the
+harness's runner; per epoch it records the mean softmax weight of ``skip_connect``, the skip
+edges of the derived cell and the cell's table accuracy. Results are appended to a JSON-lines
+file as each cell finishes, so a killed ladder resumes with the next unfinished cell.
+
+Usage: ``python -m harness.oneshot.ladder --out ladder.jsonl [--method darts-v1]
+[--seeds 3] [--rung C,N,train_images,epochs ...]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+#: rungs (C, N, train images = architecture images, epochs), cheapest first: depth first,
+#: then images, then epochs, then channels (issue 25, item 3)
+DEFAULT_RUNGS: tuple[tuple[int, int, int, int], ...] = (
+    (8, 1, 2560, 15), (8, 5, 2560, 15), (8, 5, 5120, 15), (8, 5, 5120, 30), (16, 5, 5120, 30))
+
+
+def rung_label(C: int, N: int, images: int, epochs: int) -> str:
+    return f"C={C},N={N},images={images},epochs={epochs}"
+
+
+def run_rung(method: str, C: int, N: int, images: int, epochs: int, seed: int,
+             dataset: str = "cifar10", batch_size: int = 64) -> dict[str, Any]:
+    """One ladder cell: the row's per-epoch trajectory and final cell."""
+    from harness.core.cellbase import _get_bench
+    from harness.core.registry import default_registry
+    from harness.oneshot.cells import OneShotCell, OneShotConfig
+    from harness.oneshot.runner import run_oneshot_cell
+
+    cfg = OneShotConfig("reduced", C=C, N=N, batch_size=batch_size, train_images=images,
+                        valid_images=images, epochs=epochs)
+    cell = OneShotCell(method, "nb201", dataset, seed, cfg, epochs, "cpu", 0, minutes=None)
+    cls = default_registry().get(method)
+    t0 = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        row = run_oneshot_cell(cls, cell, _get_bench("nb201"), Path(tmp) / "ck.pt")
+    res = row["result"]
+    per_epoch = [{"epoch": e["epoch"],
+                  "skip_weight": round(float(np.asarray(e["weights"])[:, 1].mean()), 5),
+                  "skip_edges": e["skip_edges"], "test_value": e["test_value"],
+                  "seconds": e["seconds"]} for e in res["log"] if "weights" in e]
+    return {"method": method, "dataset": dataset, "seed": seed,
+            "rung": rung_label(C, N, images, epochs), "C": C, "N": N, "images": images,
+            "epochs": epochs, "batch_size": batch_size,
+            "steps": epochs * (images // batch_size), "cell": res["cell"],
+            "skip_edges": res["skip_edges"], "test_value": row["test_value"],
+            "seconds": round(time.perf_counter() - t0, 1), "per_epoch": per_epoch}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m harness.oneshot.ladder",
+                                description=__doc__.split("\n\n")[0])
+    p.add_argument("--out", required=True, help="JSON-lines file (appended; resumable)")
+    p.add_argument("--method", default="darts-v1")
+    p.add_argument("--seeds", type=int, default=3)
+    p.add_argument("--rung", action="append", default=None,
+                   help="C,N,train_images,epochs (repeatable; default: the built-in ladder)")
+    a = p.parse_args(argv)
+    rungs = [tuple(int(v) for v in r.split(",")) for r in a.rung] if a.rung else DEFAULT_RUNGS
+    out = Path(a.out)
+    done = set()
+    if out.exists():
+        for line in out.read_text().splitlines():
+            r = json.loads(line)
+            done.add((r["method"], r["rung"], r["seed"]))
+    import torch
+
+    torch.set_num_threads(1)
+    for C, N, images, epochs in rungs:
+        for seed in range(a.seeds):
+            if (a.method, rung_label(C, N, images, epochs), seed) in done:
+                continue
+            r = run_rung(a.method, C, N, images, epochs, seed)
+            with out.open("a") as f:
+                f.write(json.dumps(r) + "\n")
+            print(f"{r['rung']} seed {seed}: {r['skip_edges']} skip edges, "
+                  f"{r['test_value']:.2f} % ({r['seconds']:.0f} s)", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
