@@ -78,6 +78,17 @@ def _grads_equal(ours: Supernet, ref, tol: float = TOL) -> None:
         assert _maxdiff(p.grad, q.grad) <= tol, name
 
 
+def _same_logits_and_gradients(ours, ref, mine, theirs, y, alpha) -> None:
+    """Equal logits; after backprop of each side's loss, equal (non-zero) alpha gradients
+    and equal gradients of every weight."""
+    assert _maxdiff(mine, theirs) <= TOL
+    F.cross_entropy(mine, y).backward()
+    F.cross_entropy(theirs, y).backward()
+    assert alpha.grad.abs().max() > 0
+    assert _maxdiff(alpha.grad, ref.arch_parameters.grad) <= TOL
+    _grads_equal(ours, ref)
+
+
 def test_weights_count_and_names_equal_the_reference():
     ours, ref = _pair("DARTS")
     n_ours = sum(p.numel() for p in ours.parameters())
@@ -98,12 +109,7 @@ def test_darts_forward_and_gradients_equal_the_reference():
     x, y = _batch()
     mine = ours(x, Weighted(a.softmax(-1)))
     _, theirs = ref(x)
-    assert _maxdiff(mine, theirs) <= TOL
-    F.cross_entropy(mine, y).backward()
-    F.cross_entropy(theirs, y).backward()
-    assert a.grad.abs().max() > 0
-    assert _maxdiff(a.grad, ref.arch_parameters.grad) <= TOL
-    _grads_equal(ours, ref)
+    _same_logits_and_gradients(ours, ref, mine, theirs, y, a)
 
 
 def test_gdas_forward_and_gradients_equal_the_reference():
@@ -123,12 +129,7 @@ def test_gdas_forward_and_gradients_equal_the_reference():
         torch.manual_seed(11)
         _, theirs = ref(x)
     mine = ours(x, path)
-    assert _maxdiff(mine, theirs) <= TOL
-    F.cross_entropy(mine, y).backward()
-    F.cross_entropy(theirs, y).backward()
-    assert a.grad.abs().max() > 0
-    assert _maxdiff(a.grad, ref.arch_parameters.grad) <= TOL
-    _grads_equal(ours, ref)
+    _same_logits_and_gradients(ours, ref, mine, theirs, y, a)
 
 
 @pytest.mark.parametrize("kind", ["RANDOM", "SETN", "ENAS"])

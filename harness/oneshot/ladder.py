@@ -6,7 +6,7 @@ edges of the derived cell and the cell's table accuracy. Results are appended to
 file as each cell finishes, so a killed ladder resumes with the next unfinished cell.
 
 Usage: ``python -m harness.oneshot.ladder --out ladder.jsonl [--method darts-v1]
-[--seeds 3] [--rung C,N,train_images,epochs ...]``.
+[--seeds 3 | --seed S ...] [--rung C,N,train_images,epochs ...]``.
 """
 
 from __future__ import annotations
@@ -58,6 +58,14 @@ def run_rung(method: str, C: int, N: int, images: int, epochs: int, seed: int,
             "seconds": round(time.perf_counter() - t0, 1), "per_epoch": per_epoch}
 
 
+def _done(out: Path) -> set[tuple[str, str, int]]:
+    """(method, rung, seed) of the cells already in ``out``."""
+    if not out.exists():
+        return set()
+    rows = (json.loads(line) for line in out.read_text().splitlines() if line.strip())
+    return {(r["method"], r["rung"], r["seed"]) for r in rows}
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m harness.oneshot.ladder",
                                 description=__doc__.split("\n\n")[0])
@@ -66,20 +74,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seeds", type=int, default=3)
     p.add_argument("--rung", action="append", default=None,
                    help="C,N,train_images,epochs (repeatable; default: the built-in ladder)")
+    p.add_argument("--seed", type=int, action="append", default=None,
+                   help="run only this seed (repeatable; overrides --seeds)")
     a = p.parse_args(argv)
     rungs = [tuple(int(v) for v in r.split(",")) for r in a.rung] if a.rung else DEFAULT_RUNGS
     out = Path(a.out)
-    done = set()
-    if out.exists():
-        for line in out.read_text().splitlines():
-            r = json.loads(line)
-            done.add((r["method"], r["rung"], r["seed"]))
     import torch
 
     torch.set_num_threads(1)
+    seeds = a.seed if a.seed else list(range(a.seeds))
     for C, N, images, epochs in rungs:
-        for seed in range(a.seeds):
-            if (a.method, rung_label(C, N, images, epochs), seed) in done:
+        for seed in seeds:
+            # read again before every cell: ladders may run side by side on one file
+            if (a.method, rung_label(C, N, images, epochs), seed) in _done(out):
                 continue
             r = run_rung(a.method, C, N, images, epochs, seed)
             with out.open("a") as f:
