@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 
 from adapters.nb201_space import parse_arch
 from harness.oneshot import ladder
@@ -42,3 +43,43 @@ def test_the_ladder_resumes_with_the_next_unfinished_cell(tmp_path, monkeypatch,
     assert ladder.main(["--out", str(out), "--seeds", "2", "--rung", "4,1,64,2"]) == 0
     assert calls == [(4, 1)]  # seed 0 was done
     assert len(out.read_text().splitlines()) == 2
+
+
+def test_a_killed_ladder_cell_resumes_from_its_epoch_checkpoint(tmp_path, nb201, data_root,
+                                                               harness_home):
+    """A cell stopped after epoch 1 continues from its checkpoint to the very row an
+    uninterrupted cell gives (the runner's own guarantee, through the ladder's file)."""
+    from harness.core.cell import Paused
+    from harness.oneshot import runner
+
+    whole = ladder.run_rung("darts-v1", C=4, N=1, images=64, epochs=2, seed=1, batch_size=32)
+    ck = tmp_path / "ck.pt"
+    real = runner.run_oneshot_cell
+
+    def stop_after_one(*args, **kw):
+        return real(*args, **{**kw, "stop_after": 1})
+
+    runner.run_oneshot_cell = stop_after_one
+    try:
+        with pytest.raises(Paused):
+            ladder.run_rung("darts-v1", C=4, N=1, images=64, epochs=2, seed=1,
+                            batch_size=32, checkpoint=ck)
+    finally:
+        runner.run_oneshot_cell = real
+    assert ck.exists()
+    again = ladder.run_rung("darts-v1", C=4, N=1, images=64, epochs=2, seed=1, batch_size=32,
+                            checkpoint=ck)
+    assert not ck.exists()
+    strip = ("seconds",)
+    assert [{k: v for k, v in e.items() if k not in strip} for e in again["per_epoch"]] == \
+        [{k: v for k, v in e.items() if k not in strip} for e in whole["per_epoch"]]
+    assert (again["cell"], again["test_value"]) == (whole["cell"], whole["test_value"])
+
+
+def test_a_bad_rung_is_one_line(capsys, tmp_path):
+    with pytest.raises(SystemExit) as exc:
+        ladder.main(["--out", str(tmp_path / "l.jsonl"), "--rung", "8,5"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "give four positive integers C,N,train_images,epochs" in err
+    assert "Traceback" not in err

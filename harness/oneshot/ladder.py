@@ -3,7 +3,8 @@ configurations, to find the cheapest one in which the originals' outcome appears
 on NB201: the all-skip cell). Each rung x seed is an ordinary one-shot cell run by the
 harness's runner; per epoch it records the mean softmax weight of ``skip_connect``, the skip
 edges of the derived cell and the cell's table accuracy. Results are appended to a JSON-lines
-file as each cell finishes, so a killed ladder resumes with the next unfinished cell.
+file as each cell finishes, and each cell checkpoints every epoch beside that file, so a
+killed ladder resumes inside the cell it was running.
 
 Usage: ``python -m harness.oneshot.ladder --out ladder.jsonl [--method darts-v1]
 [--seeds 3 | --seed S ...] [--rung C,N,train_images,epochs ...]``.
@@ -27,12 +28,15 @@ DEFAULT_RUNGS: tuple[tuple[int, int, int, int], ...] = (
 
 
 def rung_label(C: int, N: int, images: int, epochs: int) -> str:
+    """The rung's key in the results file."""
     return f"C={C},N={N},images={images},epochs={epochs}"
 
 
 def run_rung(method: str, C: int, N: int, images: int, epochs: int, seed: int,
-             dataset: str = "cifar10", batch_size: int = 64) -> dict[str, Any]:
-    """One ladder cell: the row's per-epoch trajectory and final cell."""
+             dataset: str = "cifar10", batch_size: int = 64,
+             checkpoint: Path | None = None) -> dict[str, Any]:
+    """One ladder cell: the row's per-epoch trajectory and final cell. With ``checkpoint``
+    a killed cell resumes from its last finished epoch (the file is removed at the end)."""
     from harness.core.cellbase import _get_bench
     from harness.core.registry import default_registry
     from harness.oneshot.cells import OneShotCell, OneShotConfig
@@ -43,8 +47,13 @@ def run_rung(method: str, C: int, N: int, images: int, epochs: int, seed: int,
     cell = OneShotCell(method, "nb201", dataset, seed, cfg, epochs, "cpu", 0, minutes=None)
     cls = default_registry().get(method)
     t0 = time.perf_counter()
-    with tempfile.TemporaryDirectory() as tmp:
-        row = run_oneshot_cell(cls, cell, _get_bench("nb201"), Path(tmp) / "ck.pt")
+    if checkpoint is None:
+        with tempfile.TemporaryDirectory() as tmp:
+            row = run_oneshot_cell(cls, cell, _get_bench("nb201"), Path(tmp) / "ck.pt")
+    else:
+        checkpoint.parent.mkdir(parents=True, exist_ok=True)
+        row = run_oneshot_cell(cls, cell, _get_bench("nb201"), checkpoint)
+        checkpoint.unlink(missing_ok=True)
     res = row["result"]
     per_epoch = [{"epoch": e["epoch"],
                   "skip_weight": round(float(np.asarray(e["weights"])[:, 1].mean()), 5),
@@ -66,18 +75,30 @@ def _done(out: Path) -> set[tuple[str, str, int]]:
     return {(r["method"], r["rung"], r["seed"]) for r in rows}
 
 
+def _rung(text: str) -> tuple[int, int, int, int]:
+    try:
+        rung = tuple(int(v) for v in text.split(","))
+    except ValueError:
+        rung = ()
+    if len(rung) != 4 or min(rung) < 1:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a rung; give four positive integers C,N,train_images,epochs, "
+            "e.g. 8,5,2560,15")
+    return rung  # type: ignore[return-value]
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m harness.oneshot.ladder",
                                 description=__doc__.split("\n\n")[0])
     p.add_argument("--out", required=True, help="JSON-lines file (appended; resumable)")
     p.add_argument("--method", default="darts-v1")
     p.add_argument("--seeds", type=int, default=3)
-    p.add_argument("--rung", action="append", default=None,
+    p.add_argument("--rung", action="append", default=None, type=_rung,
                    help="C,N,train_images,epochs (repeatable; default: the built-in ladder)")
     p.add_argument("--seed", type=int, action="append", default=None,
                    help="run only this seed (repeatable; overrides --seeds)")
     a = p.parse_args(argv)
-    rungs = [tuple(int(v) for v in r.split(",")) for r in a.rung] if a.rung else DEFAULT_RUNGS
+    rungs = a.rung or DEFAULT_RUNGS
     out = Path(a.out)
     import torch
 
@@ -88,7 +109,9 @@ def main(argv: list[str] | None = None) -> int:
             # read again before every cell: ladders may run side by side on one file
             if (a.method, rung_label(C, N, images, epochs), seed) in _done(out):
                 continue
-            r = run_rung(a.method, C, N, images, epochs, seed)
+            name = rung_label(C, N, images, epochs).replace(",", "_").replace("=", "")
+            ck = out.with_suffix(".checkpoints") / f"{a.method}-{name}-s{seed}.pt"
+            r = run_rung(a.method, C, N, images, epochs, seed, checkpoint=ck)
             with out.open("a") as f:
                 f.write(json.dumps(r) + "\n")
             print(f"{r['rung']} seed {seed}: {r['skip_edges']} skip edges, "
