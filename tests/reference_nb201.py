@@ -51,10 +51,9 @@ def reference_model(kind: str, C: int, N: int, num_classes: int = 10,
                                    track_running_stats)
 
 
-def copy_into_reference(ours: torch.nn.Module, ref: torch.nn.Module,
-                        alpha: torch.Tensor | None = None) -> None:
-    """Copy every weight and buffer of ``ours`` into ``ref`` by name (and ``alpha`` into its
-    ``arch_parameters``); fails if a name or shape has no partner."""
+def copy_into_reference(ours: torch.nn.Module, ref: torch.nn.Module) -> None:
+    """Copy every weight and buffer of ``ours`` into ``ref`` by name (its
+    ``arch_parameters`` are left alone); fails if a name or shape has no partner."""
     mine = ours.state_dict()
     theirs = ref.state_dict()
     missing = [k for k in theirs if k != "arch_parameters" and our_name(k) not in mine]
@@ -66,8 +65,6 @@ def copy_into_reference(ours: torch.nn.Module, ref: torch.nn.Module,
             src = mine[our_name(k)]
             assert src.shape == v.shape, (k, src.shape, v.shape)
             v.copy_(src)
-        if alpha is not None:
-            ref.arch_parameters.copy_(alpha)
     assert len(mine) == len(theirs) - ("arch_parameters" in theirs)
 
 

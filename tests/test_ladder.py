@@ -45,8 +45,8 @@ def test_the_ladder_resumes_with_the_next_unfinished_cell(tmp_path, monkeypatch,
     assert len(out.read_text().splitlines()) == 2
 
 
-def test_a_killed_ladder_cell_resumes_from_its_epoch_checkpoint(tmp_path, nb201, data_root,
-                                                               harness_home):
+def test_a_killed_ladder_cell_resumes_from_its_epoch_checkpoint(tmp_path, monkeypatch, nb201,
+                                                               data_root, harness_home):
     """A cell stopped after epoch 1 continues from its checkpoint to the very row an
     uninterrupted cell gives (the runner's own guarantee, through the ladder's file)."""
     from harness.core.cell import Paused
@@ -59,13 +59,11 @@ def test_a_killed_ladder_cell_resumes_from_its_epoch_checkpoint(tmp_path, nb201,
     def stop_after_one(*args, **kw):
         return real(*args, **{**kw, "stop_after": 1})
 
-    runner.run_oneshot_cell = stop_after_one
-    try:
+    with monkeypatch.context() as m:
+        m.setattr(runner, "run_oneshot_cell", stop_after_one)
         with pytest.raises(Paused):
             ladder.run_rung("darts-v1", C=4, N=1, images=64, epochs=2, seed=1,
                             batch_size=32, checkpoint=ck)
-    finally:
-        runner.run_oneshot_cell = real
     assert ck.exists()
     again = ladder.run_rung("darts-v1", C=4, N=1, images=64, epochs=2, seed=1, batch_size=32,
                             checkpoint=ck)

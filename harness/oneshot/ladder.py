@@ -37,6 +37,7 @@ def run_rung(method: str, C: int, N: int, images: int, epochs: int, seed: int,
              checkpoint: Path | None = None) -> dict[str, Any]:
     """One ladder cell: the row's per-epoch trajectory and final cell. With ``checkpoint``
     a killed cell resumes from its last finished epoch (the file is removed at the end)."""
+    from adapters.nb201_supernet import SKIP
     from harness.core.cellbase import _get_bench
     from harness.core.registry import default_registry
     from harness.oneshot.cells import OneShotCell, OneShotConfig
@@ -56,7 +57,7 @@ def run_rung(method: str, C: int, N: int, images: int, epochs: int, seed: int,
         checkpoint.unlink(missing_ok=True)
     res = row["result"]
     per_epoch = [{"epoch": e["epoch"],
-                  "skip_weight": round(float(np.asarray(e["weights"])[:, 1].mean()), 5),
+                  "skip_weight": round(float(np.asarray(e["weights"])[:, SKIP].mean()), 5),
                   "skip_edges": e["skip_edges"], "test_value": e["test_value"],
                   "seconds": e["seconds"]} for e in res["log"] if "weights" in e]
     return {"method": method, "dataset": dataset, "seed": seed,
