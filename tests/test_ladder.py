@@ -12,8 +12,14 @@ from harness.oneshot import ladder
 
 
 def test_a_rung_records_the_derived_cells_trajectory(nb201, data_root, harness_home):
-    r = ladder.run_rung("darts-v1", C=4, N=1, images=64, epochs=2, seed=0, batch_size=32)
-    assert r["rung"] == "C=4,N=1,images=64,epochs=2" and r["steps"] == 4
+    r = ladder.run_rung("darts-v1", C=4, N=1, images=64, epochs=2, seed=0, batch_size=32,
+                        rank=6)
+    assert r["rung"] == "C=4,N=1,images=64,epochs=2,batch=32" and r["steps"] == 4
+    # the supernet ranked 6 stratified archs; tau of 6 archs lies in [-1, 1] with a CI
+    rk = r["ranking"]["supernet_vs_test"]
+    assert rk["n"] == 6 and -1 <= rk["kendall"] <= 1 and len(rk["kendall_ci"]) == 2
+    assert "log_weight_vs_test" in r["ranking"]  # DARTS: the relaxation's own estimate too
+    assert r["method_version"] == "2" and r["git_commit"] is not None
     assert len(r["per_epoch"]) == 2
     # the final cell's skip count is read off its NB201 string, its accuracy off the table
     assert r["skip_edges"] == r["cell"].count("skip_connect")
@@ -81,3 +87,65 @@ def test_a_bad_rung_is_one_line(capsys, tmp_path):
     err = capsys.readouterr().err
     assert "give four positive integers C,N,train_images,epochs" in err
     assert "Traceback" not in err
+
+
+def _rec(rung, seed, skip, acc=54.3, steps=40, method="darts-v1"):
+    C, N = (int(p.split("=")[1]) for p in rung.split(",")[:2])
+    return {"method": method, "dataset": "cifar10", "rung": rung, "seed": seed, "C": C,
+            "N": N, "steps": steps, "epochs": 2, "skip_edges": skip, "test_value": acc,
+            "seconds": 2.0 * steps, "per_epoch": [
+                {"epoch": e, "skip_weight": 0.2 + 0.01 * e * skip, "skip_edges": skip,
+                 "test_value": acc, "seconds": 1.0} for e in (1, 2)]}
+
+
+def test_here_measured_records_replace_shipped_ones_and_collapse_is_counted(tmp_path):
+    """A rung reproduces the collapse when >= 2 of its seeds derive >= 5 skip edges; a
+    record measured here replaces the shipped record of the same rung and seed."""
+    from harness.report import ladder as report
+
+    shipped, home = tmp_path / "shipped.jsonl", tmp_path / "home.jsonl"
+    big, small = "C=8,N=5,images=640,epochs=2", "C=4,N=5,images=640,epochs=2"
+    shipped.write_text("".join(json.dumps(r) + "\n" for r in (
+        _rec(big, 0, 6), _rec(big, 1, 2, 80.0), _rec(small, 0, 0, 91.0))))
+    home.write_text(json.dumps(_rec(big, 1, 5)) + "\n" + json.dumps(
+        _rec(small, 0, 1, 90.0, method="gdas")) + "\n")
+    recs, n = report.records("darts-v1", shipped, home)
+    assert n == {"shipped": 3, "here": 1} and len(recs) == 3
+    table = report.rung_table(recs)
+    assert [t["rung"] for t in table] == [small, big]  # cheapest (C x N x steps) first
+    assert table[1]["skip edges per seed"] == "6 5"  # seed 1's shipped 2 was replaced
+    assert table[1]["collapse (≥5 of 6 skip edges)"] == "2/2 — reproduced"
+    assert table[0]["collapse (≥5 of 6 skip edges)"] == "0/1"
+    assert table[1]["s/step"] == "2.00"
+
+
+def test_the_ladder_section_follows_the_profile(tmp_path, monkeypatch):
+    from harness.core.errors import ConfigError
+    from harness.report import ladder as report
+    from harness.run.profile import load_profile
+
+    assert report.profile_methods("default") == ["darts-v1"]
+    assert report.profile_methods("smoke") == []  # the smoke leaderboard stays as it is
+    assert report.profile_methods("no-such-profile") == []
+    prof = load_profile("smoke")
+    prof["oneshot"]["ladder"] = "darts-v1"
+    bad = tmp_path / "p.json"
+    bad.write_text(json.dumps(prof))
+    with pytest.raises(ConfigError, match="'oneshot.ladder' must be a list of method names"):
+        load_profile(str(bad))
+    monkeypatch.setenv("NAS_HARNESS_HOME", str(tmp_path / "home"))
+    (tmp_path / "out" / "figures").mkdir(parents=True)
+    sec = report.section("default", tmp_path / "out")
+    assert sec["figures"] == ["figures/oneshot_ladder_darts-v1.png"]
+    assert (tmp_path / "out" / sec["figures"][0]).stat().st_size > 10_000
+    assert "REDUCED CPU configurations, not the paper's" in sec["markdown"]
+
+
+def test_the_cli_refuses_a_method_that_is_not_one_shot(tmp_path, capsys):
+    from harness.cli.app import main
+
+    assert main(["ladder", "--method", "random", "--out", str(tmp_path / "l.jsonl")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "random is not a one-shot method" in err
+    assert main(["ladder", "--rank", "2", "--out", str(tmp_path / "l.jsonl")]) == 2
+    assert "at least 3" in capsys.readouterr().err

@@ -211,6 +211,9 @@ def build_parser() -> argparse.ArgumentParser:
     from harness.cli import query as query_cmd
 
     query_cmd.add_parser(sub)
+    from harness.cli import ladder as ladder_cmd
+
+    ladder_cmd.add_parser(sub)
     return p
 
 

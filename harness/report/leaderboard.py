@@ -80,6 +80,10 @@ def figure_caption(path: str) -> str:
     if stem.startswith("oneshot_fig1_"):
         return (f"Survey Figure 1 ({parts[2]} configuration, {parts[3]}): architecture weight "
                 "of each operation over epochs, mean over the six edges")
+    if stem.startswith("oneshot_ladder_"):
+        return (f"Fidelity ladder of {stem[15:]} (REDUCED CPU configurations): skip edges and "
+                "table accuracy of the derived cell per rung and seed, and the mean skip "
+                "weight over supernet steps")
     if stem.startswith(("oneshot_fig3a_", "oneshot_fig3b_")):
         kind = "weight-sharing supernets" if "fig3a" in stem else "the DARTS relaxation"
         return (f"Survey Figure {parts[1][3:]} ({parts[2]} configuration, {parts[3]}): the "
@@ -343,6 +347,10 @@ def build(store, out_dir: str | Path, registry=None, spec_dir: Path = SPEC_DIR,
 
     oneshot = oneshot_section(rows, specs, refs, out, plan)
     _add(oneshot, sections_md, sections_html, figures)
+    from harness.report import ladder as ladder_report
+
+    ladder = ladder_report.section(profile, out)
+    _add(ladder, sections_md, sections_html, figures)
     from harness.report.survey import build_section as survey_section
 
     survey = survey_section(rows, specs, refs, out)
@@ -388,7 +396,8 @@ def build(store, out_dir: str | Path, registry=None, spec_dir: Path = SPEC_DIR,
         [{"path": f, "caption": captions.get(f, Path(f).stem.replace("_", " "))}
          for f in figures],
         {"search": tables, "proxies": proxy["tables"], "oneshot": oneshot["tables"],
-         "survey": survey["tables"]}, profile, target["records"], hardware["records"],
+         "survey": survey["tables"], **({"ladder": ladder["tables"]} if ladder["tables"]
+                                         else {})}, profile, target["records"], hardware["records"],
         free["records"], hardware["found"], warm["records"])
     (out / "results.json").write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
     timings.build(rows, specs, refs, out, generated, bench_best)

@@ -51,7 +51,8 @@ KEYS = {
     "search": {"seeds", "budget", "budget_with_times", "benchmarks", "training_free",
                "warm_start", "hardware"},
     "proxies": {"archs", "seeds", "batch_size", "published", "benchmarks", "published_only"},
-    "oneshot": {"seeds", "benchmarks", "configuration", "hyperparameters", "ranking", "order"},
+    "oneshot": {"seeds", "benchmarks", "configuration", "hyperparameters", "ranking", "order",
+                "ladder"},
 }
 #: wall-clock time boxes are run options, never profile keys: what a profile reports must
 #: not depend on how fast the machine is (the leaderboard regenerates byte-identically)
@@ -201,8 +202,10 @@ def _validate_profile(prof: Any, where: str) -> None:
         if not isinstance(rk, dict) or not isinstance(rk.get("methods", []), list) or not (
                 isinstance(rk.get("archs", 3), int) and rk.get("archs", 3) >= 3):
             raise bad("'oneshot.ranking' must be {\"methods\": [names], \"archs\": n >= 3}")
-        if not isinstance(one.get("order", []), list):
-            raise bad("'oneshot.order' must be a list of method names")
+        for key in ("order", "ladder"):
+            if not isinstance(one.get(key, []), list) or not all(
+                    isinstance(v, str) for v in one.get(key, [])):
+                raise bad(f"'oneshot.{key}' must be a list of method names")
         config_from_profile(one, where)
     sec = prof.get("search")
     if sec is not None:
