@@ -1,4 +1,5 @@
-"""The fidelity ladder (harness/oneshot/ladder.py): real one-shot cells at tiny rungs."""
+"""The fidelity ladder (harness/run/ladder.py, harness/report/ladder.py): real one-shot cells
+at tiny rungs, the records and the leaderboard section."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import numpy as np
 import pytest
 
 from adapters.nb201_space import parse_arch
-from harness.oneshot import ladder
+from harness.run import ladder
 
 
 def test_a_rung_records_the_derived_cells_trajectory(nb201, data_root, harness_home):
@@ -19,6 +20,7 @@ def test_a_rung_records_the_derived_cells_trajectory(nb201, data_root, harness_h
     rk = r["ranking"]["supernet_vs_test"]
     assert rk["n"] == 6 and -1 <= rk["kendall"] <= 1 and len(rk["kendall_ci"]) == 2
     assert "log_weight_vs_test" in r["ranking"]  # DARTS: the relaxation's own estimate too
+    assert len(r["ranking"]["supernet_acc"]) == len(r["ranking"]["table_test"]) == 6
     assert r["method_version"] == "2" and r["git_commit"] is not None
     assert len(r["per_epoch"]) == 2
     # the final cell's skip count is read off its NB201 string, its accuracy off the table
@@ -122,12 +124,11 @@ def test_here_measured_records_replace_shipped_ones_and_collapse_is_counted(tmp_
 def test_the_ladder_section_follows_the_profile(tmp_path, monkeypatch):
     from harness.core.errors import ConfigError
     from harness.report import ladder as report
-    from harness.run.profile import load_profile
+    from harness.run.profile import ladder_methods, load_profile
 
-    assert report.profile_methods("default") == ["darts-v1"]
-    assert report.profile_methods("smoke") == []  # the smoke leaderboard stays as it is
-    assert report.profile_methods("no-such-profile") == []
+    assert ladder_methods(load_profile("default")) == ["darts-v1"]
     prof = load_profile("smoke")
+    assert ladder_methods(prof) == []  # the smoke leaderboard stays as it is
     prof["oneshot"]["ladder"] = "darts-v1"
     bad = tmp_path / "p.json"
     bad.write_text(json.dumps(prof))
@@ -135,7 +136,8 @@ def test_the_ladder_section_follows_the_profile(tmp_path, monkeypatch):
         load_profile(str(bad))
     monkeypatch.setenv("NAS_HARNESS_HOME", str(tmp_path / "home"))
     (tmp_path / "out" / "figures").mkdir(parents=True)
-    sec = report.section("default", tmp_path / "out")
+    assert report.section([], tmp_path / "out")["markdown"] == ""
+    sec = report.section(["darts-v1"], tmp_path / "out")
     assert sec["figures"] == ["figures/oneshot_ladder_darts-v1.png"]
     assert (tmp_path / "out" / sec["figures"][0]).stat().st_size > 10_000
     assert "REDUCED CPU configurations, not the paper's" in sec["markdown"]

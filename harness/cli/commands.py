@@ -65,7 +65,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from harness.report import leaderboard
     from harness.run import engine as runner
     from harness.run.plan import Plan, plan
-    from harness.run.profile import load_profile
+    from harness.run.profile import ladder_methods, load_profile
 
     if not args.all and not args.methods:
         raise ConfigError("name methods to run (see 'python -m harness list') or pass --all")
@@ -146,7 +146,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         summary_out.print_ran(store, reg, set(methods), args)
     if args.out or args.all:
         out = Path(args.out) if args.out else Path("leaderboard")
-        res = leaderboard.build(store, out, reg, profile=profile["name"], plan=Plan(cells))
+        res = leaderboard.build(store, out, reg, profile=profile["name"], plan=Plan(cells),
+                                ladder=ladder_methods(profile))
         summary_out.print_summary(res)
         used, outside = res["_store"]["rows_used"], res["_store"]["rows_outside_plan"]
         new = min(used, summary.ran - len(summary.failed))
@@ -229,7 +230,7 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
     from harness.core.registry import default_registry
     from harness.core.store import open_store
     from harness.report import leaderboard
-    from harness.run.profile import PROFILE_DIR
+    from harness.run.profile import PROFILE_DIR, ladder_methods, load_profile
 
     path = _existing_store(args.store)
     store = open_store(path)
@@ -238,7 +239,8 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
     name = args.profile or (path.stem if (PROFILE_DIR / f"{path.stem}.json").exists()
                             else None)
     res = leaderboard.build(store, output_folder("--out", args.out), reg, profile=name,
-                            plan=profile_plan(name, reg) if name else None)
+                            plan=profile_plan(name, reg) if name else None,
+                            ladder=ladder_methods(load_profile(name)) if name else None)
     summary_out.print_summary(res)
     outside = res["_store"]["rows_outside_plan"]
     print(f"leaderboard written to {args.out} from {res['_store']['rows_used']} rows"

@@ -1,4 +1,4 @@
-"""``python -m harness ladder``: the one-shot fidelity ladder (:mod:`harness.oneshot.ladder`)."""
+"""``python -m harness ladder``: the one-shot fidelity ladder (:mod:`harness.run.ladder`)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ def cmd_ladder(args: argparse.Namespace) -> int:
     from harness.api import OneShotMethod
     from harness.core.errors import ConfigError
     from harness.core.registry import default_registry
-    from harness.oneshot import ladder
+    from harness.run import ladder
 
     if not issubclass(default_registry().get(args.method), OneShotMethod):
         raise ConfigError(f"ladder: {args.method} is not a one-shot method; the ladder runs "
@@ -33,7 +33,7 @@ def add_parser(sub) -> None:
                     "Finished cells are appended to a JSON-lines file, running cells "
                     "checkpoint every epoch: rerun the same command to resume. The "
                     "leaderboard's ladder figure reads these records.")
-    from harness.oneshot.ladder import add_arguments
+    from harness.run.ladder import add_arguments
 
     add_arguments(x)
     x.set_defaults(func=cmd_ladder)

@@ -62,6 +62,7 @@ def run_builtin(profile_name: str, jobs: int, quiet: bool, store_path: Path,
     from harness.report.manifest import digests
     from harness.run import engine as runner
     from harness.run.plan import Plan, profile_cells
+    from harness.run.profile import ladder_methods
 
     reg = default_registry()
     methods, _ = reg.load_all()
@@ -73,7 +74,8 @@ def run_builtin(profile_name: str, jobs: int, quiet: bool, store_path: Path,
         if summary.failed:
             raise HarnessError(f"verify: {len(summary.failed)} {profile['name']} cells "
                                f"failed, first: {summary.failed[0]}")
-        leaderboard.build(store, out, reg, profile=profile["name"], plan=Plan(cells))
+        leaderboard.build(store, out, reg, profile=profile["name"], plan=Plan(cells),
+                          ladder=ladder_methods(profile))
         return smoke_summary(store), digests(out)
     finally:
         store.close()

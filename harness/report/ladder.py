@@ -2,11 +2,12 @@
 configuration grows (issue 25, item 3) -- skip edges and table accuracy of the derived cell
 per rung and seed, and the mean skip_connect weight over training steps.
 
-The records come from ``python -m harness ladder`` (:mod:`harness.oneshot.ladder`): those
-shipped with the package (measured on the project's 2-core CPU machine) and those measured
-here in the cache home. A profile shows the section when its ``oneshot.ladder`` names the
-methods to show; ``run --all`` does not rerun the ladder (a rung costs up to an hour of CPU
-per seed), so the caption says where each record was measured.
+The records come from ``python -m harness ladder`` (:mod:`harness.run.ladder`): those
+shipped with the package (:data:`SHIPPED`, measured on the project's 2-core CPU machine) and
+those measured here in the cache home. A profile shows the section when its
+``oneshot.ladder`` names the methods to show (the caller passes them); ``run --all`` does
+not rerun the ladder (a rung costs up to an hour of CPU per seed), so the caption says where
+each record was measured.
 """
 
 from __future__ import annotations
@@ -20,37 +21,25 @@ import numpy as np
 
 from harness.report.base import save_figure
 
+#: ladder records measured on the project's 2-core CPU machine, shipped with the package
+SHIPPED = Path(__file__).with_name("ladder_records")
 #: skip edges of 6 that count as the collapse the NB201 paper reports (all-skip cell)
 COLLAPSE_EDGES = 5
 #: seeds of 3 that must collapse for a rung to reproduce it
 COLLAPSE_SEEDS = 2
 
 
-def profile_methods(profile: str | None) -> list[str]:
-    """The methods whose ladder the built-in or file profile ``profile`` shows."""
-    if not profile:
-        return []
-    from harness.core.errors import HarnessError
-    from harness.run.profile import load_profile
-
-    try:
-        prof = load_profile(profile)
-    except HarnessError:  # a store named after no readable profile: no ladder section
-        return []
-    return list((prof.get("oneshot") or {}).get("ladder") or [])
-
-
 def records(method: str, shipped: Path | None = None, home: Path | None = None
             ) -> tuple[list[dict], dict[str, int]]:
     """(records of ``method``, how many came from each source); here-measured records
     replace shipped ones of the same rung and seed."""
-    from harness.oneshot import ladder
+    from harness.core.ladder_records import home_records, read_records
 
-    shipped = shipped if shipped is not None else ladder.SHIPPED / f"{method}.jsonl"
-    home = home if home is not None else ladder.home_records(method)
-    ship = {(r["rung"], r["seed"]) for r in ladder.read_records(shipped)}
-    recs = [r for r in ladder.read_records(shipped, home) if r["method"] == method]
-    here = sum(1 for r in ladder.read_records(home) if r["method"] == method)
+    shipped = shipped if shipped is not None else SHIPPED / f"{method}.jsonl"
+    home = home if home is not None else home_records(method)
+    ship = {(r["rung"], r["seed"]) for r in read_records(shipped)}
+    recs = [r for r in read_records(shipped, home) if r["method"] == method]
+    here = sum(1 for r in read_records(home) if r["method"] == method)
     return recs, {"shipped": len(ship), "here": here}
 
 
@@ -125,15 +114,16 @@ def figure(recs: list[dict], method: str, out: Path) -> str | None:
     return save_figure(fig, out, f"figures/oneshot_ladder_{method}.png")
 
 
-def section(profile: str | None, out: Path) -> dict[str, Any]:
-    """Markdown, HTML, figures and table data of the ladders ``profile`` shows."""
+def section(methods: list[str] | None, out: Path) -> dict[str, Any]:
+    """Markdown, HTML, figures and table data of the ladders of ``methods`` (a profile's
+    ``oneshot.ladder``)."""
     from tabulate import tabulate
 
     md: list[str] = []
     hp: list[str] = []
     figures: list[str] = []
     data: dict[str, Any] = {}
-    for method in profile_methods(profile):
+    for method in methods or []:
         recs, n = records(method)
         if not recs:
             continue

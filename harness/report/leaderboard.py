@@ -208,9 +208,11 @@ def _add(part: dict, md: list[str], hp: list[str], figures: list[str]) -> None:
 
 
 def build(store, out_dir: str | Path, registry=None, spec_dir: Path = SPEC_DIR,
-          profile: str | None = None, plan=None) -> dict[str, Any]:
+          profile: str | None = None, plan=None, ladder: list[str] | None = None
+          ) -> dict[str, Any]:
     """Write README.md, index.html, claims.*, results.json, figures/*.png and the timings
-    folder into ``out_dir`` (``profile``: the name recorded in results.json's provenance).
+    folder into ``out_dir`` (``profile``: the name recorded in results.json's provenance;
+    ``ladder``: the methods whose fidelity ladder to show, the profile's ``oneshot.ladder``).
 
     ``plan`` (a :class:`harness.run.plan.Plan` or None): build from the rows of the planned
     cells only, and mark groups with fewer stored seeds than planned. The returned document
@@ -349,8 +351,8 @@ def build(store, out_dir: str | Path, registry=None, spec_dir: Path = SPEC_DIR,
     _add(oneshot, sections_md, sections_html, figures)
     from harness.report import ladder as ladder_report
 
-    ladder = ladder_report.section(profile, out)
-    _add(ladder, sections_md, sections_html, figures)
+    ladder_part = ladder_report.section(ladder, out)
+    _add(ladder_part, sections_md, sections_html, figures)
     from harness.report.survey import build_section as survey_section
 
     survey = survey_section(rows, specs, refs, out)
@@ -396,8 +398,9 @@ def build(store, out_dir: str | Path, registry=None, spec_dir: Path = SPEC_DIR,
         [{"path": f, "caption": captions.get(f, Path(f).stem.replace("_", " "))}
          for f in figures],
         {"search": tables, "proxies": proxy["tables"], "oneshot": oneshot["tables"],
-         "survey": survey["tables"], **({"ladder": ladder["tables"]} if ladder["tables"]
-                                         else {})}, profile, target["records"], hardware["records"],
+         "survey": survey["tables"],
+         **({"ladder": ladder_part["tables"]} if ladder_part["tables"] else {})},
+        profile, target["records"], hardware["records"],
         free["records"], hardware["found"], warm["records"])
     (out / "results.json").write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
     timings.build(rows, specs, refs, out, generated, bench_best)

@@ -228,3 +228,9 @@ def _validate_profile(prof: Any, where: str) -> None:
         hw = sec.get("hardware")
         if hw is not None:
             _hardware(hw, bad)
+
+
+def ladder_methods(profile: dict[str, Any]) -> list[str]:
+    """The methods whose fidelity ladder the profile's leaderboard shows
+    (``oneshot.ladder``; none by default)."""
+    return list((profile.get("oneshot") or {}).get("ladder") or [])

@@ -8,14 +8,14 @@ are appended to a JSON-lines file as each cell finishes, and each cell checkpoin
 epoch beside that file, so a killed ladder resumes inside the cell it was running.
 
 Records measured on the project's CPU machine ship with the package
-(:data:`SHIPPED`); ``python -m harness ladder`` writes new ones to the cache home
-(``ladder/<method>.jsonl``) and the leaderboard's ladder figure reads both.
+(``harness/report/ladder_records``); ``python -m harness ladder`` writes new ones to the
+cache home (``ladder/<method>.jsonl``, :mod:`harness.core.ladder_records`) and the
+leaderboard's ladder section reads both.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import tempfile
 import time
 from pathlib import Path
@@ -23,13 +23,13 @@ from typing import Any
 
 import numpy as np
 
+from harness.core.ladder_records import append_record, home_records, read_records
+
 #: rungs (C, N, train images = architecture images, epochs), cheapest first: depth first,
 #: then images, then epochs, then channels (issue 25, item 3)
 DEFAULT_RUNGS: tuple[tuple[int, int, int, int], ...] = (
     (8, 1, 2560, 15), (8, 5, 2560, 15), (4, 5, 1280, 100), (4, 5, 640, 200),
     (8, 5, 5120, 30), (16, 5, 5120, 30))
-#: the folder of ladder records measured on the project's 2-core CPU machine
-SHIPPED = Path(__file__).with_name("ladder_records")
 
 
 def rung_label(C: int, N: int, images: int, epochs: int, batch: int = 64) -> str:
@@ -38,25 +38,12 @@ def rung_label(C: int, N: int, images: int, epochs: int, batch: int = 64) -> str
         f",batch={batch}" if batch != 64 else "")
 
 
-def home_records(method: str) -> Path:
-    """Where ``python -m harness ladder`` appends records of ``method`` by default."""
-    from harness.core.config import cache_home
+def default_hyperparameters() -> dict[str, dict]:
+    """The default profile's per-method hyperparameters (e.g. SPOS's smaller evolution:
+    a ladder rung searches as the default profile's cells do)."""
+    from harness.run.profile import load_profile
 
-    return cache_home() / "ladder" / f"{method}.jsonl"
-
-
-def read_records(*paths: Path) -> list[dict[str, Any]]:
-    """The records of JSON-lines files (missing files skipped); a later file's record of the
-    same (method, dataset, rung, seed) replaces an earlier one's."""
-    out: dict[tuple, dict] = {}
-    for p in paths:
-        if not p.exists():
-            continue
-        for line in p.read_text().splitlines():
-            if line.strip():
-                r = json.loads(line)
-                out[(r["method"], r.get("dataset", "cifar10"), r["rung"], r["seed"])] = r
-    return list(out.values())
+    return dict((load_profile("default").get("oneshot") or {}).get("hyperparameters") or {})
 
 
 def run_rung(method: str, C: int, N: int, images: int, epochs: int, seed: int,
@@ -72,7 +59,8 @@ def run_rung(method: str, C: int, N: int, images: int, epochs: int, seed: int,
     from harness.oneshot.runner import run_oneshot_cell
 
     cfg = OneShotConfig("reduced", C=C, N=N, batch_size=batch_size, train_images=images,
-                        valid_images=images, epochs=epochs)
+                        valid_images=images, epochs=epochs,
+                        hyperparameters=default_hyperparameters())
     cell = OneShotCell(method, "nb201", dataset, seed, cfg, epochs, "cpu", 0, ranking=rank,
                        minutes=None)
     cls = default_registry().get(method)
@@ -99,10 +87,10 @@ def run_rung(method: str, C: int, N: int, images: int, epochs: int, seed: int,
            **{k: row[k] for k in ("package_version", "git_commit", "torch", "host")}}
     if rank:
         rk = res["ranking"]
-        out["ranking"] = {k: rk[k] for k in ("estimate", "supernet_vs_test",
-                                             "supernet_vs_valid") if k in rk}
-        if "log_weight_vs_test" in rk:
-            out["ranking"]["log_weight_vs_test"] = rk["log_weight_vs_test"]
+        # per-arch values too, so an estimate can be studied again without retraining
+        out["ranking"] = {k: rk[k] for k in (
+            "estimate", "supernet_vs_test", "supernet_vs_valid", "log_weight_vs_test", "archs",
+            "supernet_acc", "table_test", "log_weight") if k in rk}
     return out
 
 
@@ -157,8 +145,7 @@ def run(a: argparse.Namespace) -> int:
             ck = out.with_suffix(".checkpoints") / f"{a.method}-{name}-s{seed}.pt"
             r = run_rung(a.method, C, N, images, epochs, seed, batch_size=a.batch,
                          rank=a.rank, checkpoint=ck)
-            with out.open("a") as f:
-                f.write(json.dumps(r) + "\n")
+            append_record(out, r)
             tau = (f", supernet tau {r['ranking']['supernet_vs_test']['kendall']:.3f}"
                    if a.rank else "")
             print(f"{label} seed {seed}: {r['skip_edges']} skip edges, "
@@ -167,7 +154,7 @@ def run(a: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m harness.oneshot.ladder",
+    p = argparse.ArgumentParser(prog="python -m harness.run.ladder",
                                 description=__doc__.split("\n\n")[0])
     add_arguments(p)
     return run(p.parse_args(argv))
