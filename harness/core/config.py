@@ -52,3 +52,9 @@ def cache_home() -> Path:
             raise ConfigError(f"cache home {home}: not writable; {fix}")
         _CHECKED.add(home)
     return home
+
+
+#: labels of one-shot search configurations, largest first: ``paper`` (the reference's),
+#: ``cpu-collapse`` (the cheapest CPU size in which DARTS-V1 collapses as in the NB201 paper,
+#: found by the fidelity ladder), ``reduced`` and ``smoke``; one labels every number produced
+ONESHOT_LABELS = ("paper", "cpu-collapse", "reduced", "smoke")

@@ -18,6 +18,7 @@ import numpy as np
 
 from harness.api import OneShotMethod
 from harness.core.cell import Resources, RunEnv
+from harness.core.config import ONESHOT_LABELS
 from harness.core.seeds import cell_seed_sequence, child_stream
 from harness.core.timelimit import DEFAULT_CELL_MINUTES
 
@@ -29,7 +30,7 @@ class OneShotConfig:
     hyperparameter overrides. No wall-clock cap: a configuration fixes the work, so its
     numbers do not depend on the machine's speed."""
 
-    label: str  # "paper", "reduced", "smoke": shown wherever a number appears
+    label: str  # one of harness.core.config.ONESHOT_LABELS: shown wherever a number appears
     C: int = 16
     N: int = 5
     batch_size: int = 64
@@ -140,9 +141,9 @@ def _config_from_profile(sec: dict, where: str) -> OneShotConfig:
     if bad:
         raise ConfigError(f"profile {where}: unknown key(s) {sorted(bad)} in "
                           f"'oneshot.configuration'; allowed: {sorted(_CONFIG_KEYS)}")
-    if raw.get("label") not in ("paper", "reduced", "smoke"):
-        raise ConfigError(f"profile {where}: 'oneshot.configuration.label' must be paper, "
-                          "reduced or smoke (it labels every number produced)")
+    if raw.get("label") not in ONESHOT_LABELS:
+        raise ConfigError(f"profile {where}: 'oneshot.configuration.label' must be one of "
+                          f"{', '.join(ONESHOT_LABELS)} (it labels every number produced)")
     for k in _CONFIG_KEYS - {"label"}:
         v = raw.get(k)
         if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 1):

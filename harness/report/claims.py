@@ -23,6 +23,8 @@ from typing import Any
 
 import numpy as np
 
+from harness.core.config import ONESHOT_LABELS
+
 VERDICTS = ("reproduced", "mislabelled", "contradicted", "unverifiable")
 #: measures that are wall-clock time on this machine: judged on the timings page only
 TIMED = {"cost_span"}
@@ -78,7 +80,7 @@ def measured(spec: dict, rows: list[dict], bench_best=None) -> dict[str, Any] | 
                         f"{', '.join(g['dataset'] for g in got)}"}
     if kind == "ranking":  # supernet Kendall tau of two methods, mean over seeds, in the
         # largest configuration where both were ranked
-        for label in ("paper", "reduced", "smoke"):
+        for label in ONESHOT_LABELS:
             taus: dict[str, list[float]] = {}
             for r in rows:
                 rk = r["kind"] == "oneshot" and r["result"].get("ranking")

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from adapters.nb201_supernet import SKIP
+from harness.core.config import ONESHOT_LABELS
 
 
 def _oneshot(rows: list[dict], method: str, dataset: str = "cifar10") -> list[dict]:
@@ -17,7 +18,7 @@ def _oneshot(rows: list[dict], method: str, dataset: str = "cifar10") -> list[di
     present (paper over reduced over smoke)."""
     mine = [r for r in rows if r["kind"] == "oneshot" and r["method"] == method
             and r["dataset"] == dataset and r["result"].get("complete", True)]
-    for label in ("paper", "reduced", "smoke"):
+    for label in ONESHOT_LABELS:
         got = [r for r in mine if r["result"]["configuration"] == label]
         if got:
             return got
