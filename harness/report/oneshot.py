@@ -70,10 +70,15 @@ def _ranking_rows(rs: dict[str, list[dict]]) -> list[dict]:
             est = [("inherited weights, BN recalibrated", rk["supernet_vs_test"])]
             if "log_weight_vs_test" in rk:
                 est.append(("sum of log arch weights (relaxation)", rk["log_weight_vs_test"]))
+            bias = rk.get("param_free_bias")
             for what, c in est:
-                table.append({"method": m, "seed": r["seed"], "estimate": what,
-                              "Kendall τ [95% CI]": ci_text(c, "kendall"),
-                              "Spearman ρ [95% CI]": ci_text(c, "spearman"), "archs": c["n"]})
+                row = {"method": m, "seed": r["seed"], "estimate": what,
+                       "Kendall τ [95% CI]": ci_text(c, "kendall"),
+                       "Spearman ρ [95% CI]": ci_text(c, "spearman"), "archs": c["n"]}
+                if bias and what.startswith("inherited"):
+                    row["τ of #parameter-free edges with estimate / table"] = (
+                        f"{bias['estimate']:.2f} / {bias['table']:.2f}")
+                table.append(row)
     return table
 
 

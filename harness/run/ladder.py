@@ -89,7 +89,8 @@ def run_rung(method: str, C: int, N: int, images: int, epochs: int, seed: int,
         rk = res["ranking"]
         # per-arch values too, so an estimate can be studied again without retraining
         out["ranking"] = {k: rk[k] for k in (
-            "estimate", "supernet_vs_test", "supernet_vs_valid", "log_weight_vs_test", "archs",
+            "estimate", "supernet_vs_test", "supernet_vs_valid", "log_weight_vs_test",
+            "param_free_bias", "archs",
             "supernet_acc", "table_test", "log_weight") if k in rk}
     return out
 
