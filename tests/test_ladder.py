@@ -53,6 +53,20 @@ def test_the_ladder_resumes_with_the_next_unfinished_cell(tmp_path, monkeypatch,
     assert len(out.read_text().splitlines()) == 2
 
 
+def test_the_ladder_prints_every_epoch_and_the_cell(tmp_path, capsys, nb201, data_root,
+                                                    harness_home):
+    """An hour-long cell shows its pace: one stderr line per finished epoch, then the
+    cell's outcome on stdout (the same numbers as the record appended to the file)."""
+    out = tmp_path / "l.jsonl"
+    assert ladder.main(["--out", str(out), "--seed", "0", "--rung", "4,1,64,2",
+                        "--batch", "32"]) == 0
+    cap = capsys.readouterr()
+    lines = [x for x in cap.err.splitlines() if "epoch" in x]
+    assert [x.split(": ")[1].split(" (")[0] for x in lines] == ["epoch 1/2", "epoch 2/2"]
+    rec = json.loads(out.read_text().splitlines()[0])
+    assert f"{rec['skip_edges']} skip edges, {rec['test_value']:.2f} %" in cap.out
+
+
 def test_a_killed_ladder_cell_resumes_from_its_epoch_checkpoint(tmp_path, monkeypatch, nb201,
                                                                data_root, harness_home):
     """A cell stopped after epoch 1 continues from its checkpoint to the very row an

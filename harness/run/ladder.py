@@ -16,6 +16,7 @@ leaderboard's ladder section reads both.
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -48,10 +49,11 @@ def default_hyperparameters() -> dict[str, dict]:
 
 def run_rung(method: str, C: int, N: int, images: int, epochs: int, seed: int,
              dataset: str = "cifar10", batch_size: int = 64, rank: int = 0,
-             checkpoint: Path | None = None) -> dict[str, Any]:
+             checkpoint: Path | None = None, progress=None) -> dict[str, Any]:
     """One ladder cell: the row's per-epoch trajectory and final cell (and, with ``rank``,
     the supernet's ranking of that many stratified archs). With ``checkpoint`` a killed cell
-    resumes from its last finished epoch (the file is removed at the end)."""
+    resumes from its last finished epoch (the file is removed at the end); ``progress`` is
+    the runner's per-step callback ``(cell, epoch, step, steps)``."""
     from adapters.nb201_supernet import SKIP
     from harness.core.cellbase import _get_bench
     from harness.core.registry import default_registry
@@ -67,10 +69,11 @@ def run_rung(method: str, C: int, N: int, images: int, epochs: int, seed: int,
     t0 = time.perf_counter()
     if checkpoint is None:
         with tempfile.TemporaryDirectory() as tmp:
-            row = run_oneshot_cell(cls, cell, _get_bench("nb201"), Path(tmp) / "ck.pt")
+            row = run_oneshot_cell(cls, cell, _get_bench("nb201"), Path(tmp) / "ck.pt",
+                                   progress)
     else:
         checkpoint.parent.mkdir(parents=True, exist_ok=True)
-        row = run_oneshot_cell(cls, cell, _get_bench("nb201"), checkpoint)
+        row = run_oneshot_cell(cls, cell, _get_bench("nb201"), checkpoint, progress)
         checkpoint.unlink(missing_ok=True)
     res = row["result"]
     per_epoch = [{"epoch": e["epoch"],
@@ -124,6 +127,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="rank K stratified archs with the trained supernet (default 0: none)")
 
 
+def _epoch_printer(label: str, seed: int):
+    """A per-step callback that prints one line to stderr at the end of every epoch (a
+    ladder cell runs for about an hour: the user sees it move and its pace)."""
+    t0 = time.perf_counter()
+
+    def progress(cell, epoch: int, step: int, steps: int) -> None:
+        if step == steps - 1:
+            print(f"{label} seed {seed}: epoch {epoch + 1}/{cell.epochs} "
+                  f"({time.perf_counter() - t0:.0f} s in this process)", file=sys.stderr,
+                  flush=True)
+    return progress
+
+
 def run(a: argparse.Namespace) -> int:
     """Run every (rung, seed) not yet in the records file, cheapest rung first."""
     import torch
@@ -145,7 +161,7 @@ def run(a: argparse.Namespace) -> int:
             name = label.replace(",", "_").replace("=", "")
             ck = out.with_suffix(".checkpoints") / f"{a.method}-{name}-s{seed}.pt"
             r = run_rung(a.method, C, N, images, epochs, seed, batch_size=a.batch,
-                         rank=a.rank, checkpoint=ck)
+                         rank=a.rank, checkpoint=ck, progress=_epoch_printer(label, seed))
             append_record(out, r)
             tau = (f", supernet tau {r['ranking']['supernet_vs_test']['kendall']:.3f}"
                    if a.rank else "")
