@@ -13,7 +13,9 @@ One supernet serves every one-shot method; the method chooses how an edge combin
 operations for a forward pass:
 
 * :class:`Weighted` -- ``sum_k w[e, k] * op_k(x)`` (DARTS softmax, DrNAS Dirichlet sample);
-  the ``none`` op contributes exactly zero and is not computed.
+  the ``none`` op contributes exactly zero and is not computed; computed per source node
+  (one wider convolution per kind for the edges leaving a node: ``adapters.nb201_fused``)
+  where the numbers are the same, edge by edge otherwise.
 * :class:`Hard` -- GDAS: only the sampled op is computed, scaled by its straight-through
   weight; the other ops add their (zero-valued) weights so their logits get gradients.
 * :class:`SinglePath` -- one op per edge (RSPS, SPOS, FairNAS, and evaluating any cell with
@@ -29,6 +31,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from adapters.nb201_fused import fusable, weighted_forward
 from adapters.nb201_model import build_skeleton, make_op
 from adapters.nb201_space import EDGES, NUM_EDGES, NUM_OPS, OPS
 
@@ -83,8 +86,16 @@ class SearchCell(nn.Module):
         self.edges = nn.ModuleList(
             nn.ModuleList(make_op(op, c // partial, affine, track_running_stats)
                           for op in OPS) for _ in EDGES)
+        #: a weighted path runs per source node (adapters.nb201_fused) where it can
+        self.fused = True
 
     def forward(self, x: torch.Tensor, path: Path) -> torch.Tensor:
+        if self.fused and isinstance(path, Weighted) and fusable(self, path):
+            return weighted_forward(self, x, path)
+        return self.forward_edges(x, path)
+
+    def forward_edges(self, x: torch.Tensor, path: Path) -> torch.Tensor:
+        """Edge by edge, as the reference code computes it (every path, every option)."""
         nodes = [x]
         e = 0
         for j in range(1, 4):
@@ -137,15 +148,24 @@ class SearchCell(nn.Module):
 
 
 class Supernet(nn.Module):
-    """The NB201 skeleton around one shared :class:`SearchCell` type (weights per cell)."""
+    """The NB201 skeleton around one shared :class:`SearchCell` type (weights per cell);
+    ``fused=False`` computes weighted paths edge by edge (the reference's order)."""
 
     def __init__(self, num_classes: int, C: int = 16, N: int = 5, affine: bool = False,
-                 track_running_stats: bool = False, partial_channels: int = 1):
+                 track_running_stats: bool = False, partial_channels: int = 1,
+                 fused: bool = True):
         super().__init__()
         self.C, self.N = C, N
         build_skeleton(self, C, N, num_classes,
                        lambda c: SearchCell(c, affine, track_running_stats, partial_channels),
                        nn.ModuleList)
+        self.set_fused(fused)
+
+    def set_fused(self, fused: bool) -> None:
+        """Per source node (True) or edge by edge (False) for weighted paths."""
+        for cell in self.cells:
+            if isinstance(cell, SearchCell):
+                cell.fused = fused
 
     def forward(self, x: torch.Tensor, path: Path) -> torch.Tensor:
         h = self.stem(x)

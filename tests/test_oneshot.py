@@ -274,6 +274,10 @@ def test_bad_oneshot_profiles_are_one_line(tmp_path):
     prof["oneshot"]["configuration"] = {"label": "fast", "C": 4}
     open(path, "w").write(json.dumps(prof))
     assert_one_line_error(run_cli("run", "--all", "--profile", path), "label")
+    prof["oneshot"]["configuration"] = {"label": "smoke", "C": 4, "precision": "float16"}
+    open(path, "w").write(json.dumps(prof))
+    assert_one_line_error(run_cli("run", "--all", "--profile", path), "precision",
+                          "float32, float64")
     # a wall-clock cap would make what the profile reports depend on the machine's speed
     prof["oneshot"]["configuration"] = {"label": "smoke", "C": 4, "max_minutes": 5}
     open(path, "w").write(json.dumps(prof))
@@ -281,10 +285,36 @@ def test_bad_oneshot_profiles_are_one_line(tmp_path):
                           "wall-clock", "epochs")
 
 
-def _bench_ctx(name: str, **opt):
-    from tests.bench.test_bench_oneshot import _ctx
+def test_a_float64_cell_trains_in_float64_and_says_so(nb201, tmp_path):
+    """The smoke profile's precision: every parameter and alpha of the cell in float64, the
+    budget key names it, and the process's default dtype is float32 again afterwards."""
+    from harness.oneshot.cells import OneShotCell, OneShotConfig
+    from harness.oneshot.runner import prepare, run_oneshot_cell
 
-    method, ctx = _ctx(name, 4, 1)
+    cfg = OneShotConfig("smoke", C=4, N=1, batch_size=32, train_images=64, valid_images=64,
+                        epochs=1, eval_batch=64, eval_batches=1, bn_batches=1,
+                        precision="float64")
+    cell = OneShotCell("darts-v1", "nb201", "cifar10", 0, cfg, 1, "cpu", 1)
+    assert cell.budget_key.endswith(",precision=float64")
+    seen = []
+    cls = default_registry().get("darts-v1")
+    row = run_oneshot_cell(cls, cell, nb201, tmp_path / "c.pt",
+                           progress=lambda *a: seen.append(torch.get_default_dtype()))
+    assert set(seen) == {torch.float64} and torch.get_default_dtype() == torch.float32
+    assert 10 <= row["test_value"] <= 94.37
+    torch.set_default_dtype(torch.float64)
+    try:
+        _, ctx, _, _ = prepare(cls, cell)
+    finally:
+        torch.set_default_dtype(torch.float32)
+    assert {p.dtype for p in ctx.supernet.parameters()} == {torch.float64}
+    assert ctx.state["alpha"].dtype == torch.float64
+
+
+def _bench_ctx(name: str, **opt):
+    from tests.bench.oneshot_vs_reference import our_context
+
+    method, ctx = our_context(name, 4, 1)
     ctx.opt.update(opt)
     for g in ctx.w_optimizer.param_groups:
         g["lr"] = opt.get("lr", g["lr"])
@@ -343,7 +373,7 @@ def test_darts_v2_hypergradient():
 
 
 def _batch_pair():
-    from tests.bench.test_bench_oneshot import _batch
+    from tests.bench.oneshot_vs_reference import batch as _batch
 
     return _batch(0), _batch(1)
 

@@ -23,15 +23,15 @@ def test_variants_pass_the_conformance_suite(name, nb201):
 
 
 def _ctx(name: str):
-    from tests.bench.test_bench_oneshot import _ctx
+    from tests.bench.oneshot_vs_reference import our_context
 
-    return _ctx(name, 4, 1)
+    return our_context(name, 4, 1)
 
 
 def _batch(seed: int):
-    from tests.bench.test_bench_oneshot import _batch
+    from tests.bench.oneshot_vs_reference import batch
 
-    return _batch(seed)
+    return batch(seed)
 
 
 def test_pdarts_drops_ops_by_stage_and_keeps_two_skips():

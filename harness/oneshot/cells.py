@@ -40,6 +40,10 @@ class OneShotConfig:
     eval_batch: int = 256  # batch of inherited-weight evaluations (no gradients)
     eval_batches: int = 4  # validation batches per inherited-weight accuracy
     bn_batches: int = 2  # training batches that recalibrate BN statistics
+    #: "float32" or "float64": float64 makes a small cell's numbers the same on every CPU
+    #: (float32 rounding differs between oneDNN's kernels per instruction set, and a short
+    #: search amplifies it into a different derived cell); the smoke profile uses it
+    precision: str = "float32"
     hyperparameters: dict = field(default_factory=dict, hash=False, compare=False,
                                   repr=False)
 
@@ -49,14 +53,16 @@ class OneShotConfig:
     def key(self, epochs: int) -> str:
         imgs = f"{self.train_images or 'all'}+{self.valid_images or 'all'}"
         return (f"{self.label}:epochs={epochs},C={self.C},N={self.N},images={imgs},"
-                f"batch={self.batch_size}")
+                f"batch={self.batch_size}"
+                + (f",precision={self.precision}" if self.precision != "float32" else ""))
 
     def describe(self, epochs: int) -> str:
         imgs = (f"{self.train_images or 'all'} weight / {self.valid_images or 'all'} "
                 "architecture images")
         what = ("the method's reference configuration" if self.label == "paper" else
                 f"{self.label.upper()} configuration, not the paper's")
-        return f"{what}: C={self.C}, N={self.N}, {imgs}, batch {self.batch_size}, {epochs} epochs"
+        return (f"{what}: C={self.C}, N={self.N}, {imgs}, batch {self.batch_size}, {epochs} epochs"
+                + (f", {self.precision}" if self.precision != "float32" else ""))
 
 
 @dataclass(frozen=True)
@@ -114,7 +120,8 @@ class OneShotCell:
 
 # ---- planning -------------------------------------------------------------------------------
 _CONFIG_KEYS = {"label", "C", "N", "batch_size", "train_images", "valid_images", "epochs",
-                "eval_batch", "eval_batches", "bn_batches"}
+                "eval_batch", "eval_batches", "bn_batches", "precision"}
+PRECISIONS = ("float32", "float64")
 
 
 def config_from_profile(sec: dict, where: str) -> OneShotConfig:
@@ -144,7 +151,10 @@ def _config_from_profile(sec: dict, where: str) -> OneShotConfig:
     if raw.get("label") not in ONESHOT_LABELS:
         raise ConfigError(f"profile {where}: 'oneshot.configuration.label' must be one of "
                           f"{', '.join(ONESHOT_LABELS)} (it labels every number produced)")
-    for k in _CONFIG_KEYS - {"label"}:
+    if raw.get("precision", "float32") not in PRECISIONS:
+        raise ConfigError(f"profile {where}: 'oneshot.configuration.precision' must be one of "
+                          f"{', '.join(PRECISIONS)}")
+    for k in _CONFIG_KEYS - {"label", "precision"}:
         v = raw.get(k)
         if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 1):
             raise ConfigError(f"profile {where}: 'oneshot.configuration.{k}' must be a "

@@ -98,7 +98,8 @@ class OneShotContext:
                                                                          pools.y_valid)
         for i in range(n):
             sl = slice((i * b) % max(1, len(y)), (i * b) % max(1, len(y)) + b)
-            yield (torch.from_numpy(pools.normalise(x[sl])).to(self.device),
+            yield (torch.from_numpy(pools.normalise(x[sl])).to(self.device,
+                                                               torch.get_default_dtype()),
                    torch.from_numpy(y[sl]).to(self.device))
 
     def inherited_accuracy(self, ops, eval_batches: int | None = None) -> float:

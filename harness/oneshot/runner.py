@@ -72,7 +72,8 @@ def build_supernet(cls: type[OneShotMethod], cell: OneShotCell, num_classes: int
 def _tensors(x: np.ndarray, y: np.ndarray, device: str):
     import torch
 
-    return torch.from_numpy(x).to(device), torch.from_numpy(y).to(device)
+    return (torch.from_numpy(x).to(device, torch.get_default_dtype()),
+            torch.from_numpy(y).to(device))
 
 
 def _lookup(bench, ops, proto) -> dict[str, Any]:
@@ -100,13 +101,16 @@ def run_oneshot_cell(cls: type[OneShotMethod], cell: OneShotCell, bench, checkpo
     epoch ``stop_after``."""
     import torch
 
-    before = torch.get_num_threads()
+    before, dtype = torch.get_num_threads(), torch.get_default_dtype()
     if not cell.device.startswith("cuda"):
         torch.set_num_threads(CPU_THREADS)
+    # the configuration's precision: every parameter, alpha and batch of the cell
+    torch.set_default_dtype(getattr(torch, cell.cfg.precision))
     try:
         return _run(cls, cell, bench, checkpoint, progress, stop_after, deadline)
     finally:
         torch.set_num_threads(before)
+        torch.set_default_dtype(dtype)
 
 
 def prepare(cls: type[OneShotMethod], cell: OneShotCell):
