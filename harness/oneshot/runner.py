@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -101,15 +102,28 @@ def run_oneshot_cell(cls: type[OneShotMethod], cell: OneShotCell, bench, checkpo
     epoch ``stop_after``."""
     import torch
 
-    before, dtype = torch.get_num_threads(), torch.get_default_dtype()
+    provenance()  # the commit of the code that runs, read now, not when the cell ends
+    before = torch.get_num_threads()
     if not cell.device.startswith("cuda"):
         torch.set_num_threads(CPU_THREADS)
-    # the configuration's precision: every parameter, alpha and batch of the cell
-    torch.set_default_dtype(getattr(torch, cell.cfg.precision))
     try:
-        return _run(cls, cell, bench, checkpoint, progress, stop_after, deadline)
+        with precision(cell):
+            return _run(cls, cell, bench, checkpoint, progress, stop_after, deadline)
     finally:
         torch.set_num_threads(before)
+
+
+@contextmanager
+def precision(cell: OneShotCell):
+    """The configuration's precision as torch's default dtype while the block runs: every
+    parameter, alpha and batch of the cell is created in it (restored afterwards)."""
+    import torch
+
+    dtype = torch.get_default_dtype()
+    torch.set_default_dtype(getattr(torch, cell.cfg.precision))
+    try:
+        yield
+    finally:
         torch.set_default_dtype(dtype)
 
 

@@ -120,8 +120,7 @@ def _oneshot_lines(cells: list, registry, steps: int) -> list[Line]:
     others differs by their image size and classes: stated in the notes)."""
     from adapters.nb201_search_data import unavailable
     from harness.core.errors import ConfigError
-    from harness.core.seeds import generator
-    from harness.oneshot.runner import begin_epoch, prepare, step_batches
+    from harness.oneshot.runner import precision
 
     by_method: dict[str, list] = {}
     for c in cells:
@@ -132,24 +131,8 @@ def _oneshot_lines(cells: list, registry, steps: int) -> list[Line]:
         if c is None:
             raise ConfigError(f"cannot time {m}: none of its datasets has images in the data "
                               f"root ({unavailable(cs[0].dataset)})")
-        method, ctx, pools, hook = prepare(registry.get(m), c)
-        begin_epoch(ctx, c, hook, 0)  # as the first epoch of a run
-        data = generator(c.stream("estimate"))
-        perm = data.permutation(len(pools.y_train))
-        B = c.cfg.batch_size
-        times = []
-        for s in range(steps + 1):  # the first step warms up (allocations, autotuning)
-            ctx.step = s % ctx.steps_per_epoch
-            ctx._set_lr()
-            batches = step_batches(pools, perm, ctx.step, B, data, c.device)
-            t0 = time.perf_counter()
-            hook("_step", ctx, *batches)
-            if c.device.startswith("cuda"):
-                import torch
-
-                torch.cuda.synchronize()
-            times.append(time.perf_counter() - t0)
-        per = float(np.median(times[1:]))
+        with precision(c):
+            per, ctx = _time_steps(registry.get(m), c, steps)
         total = sum(x.epochs * ctx.steps_per_epoch for x in cs)
         datasets = sorted({x.dataset for x in cs})
         notes = [f"{ctx.steps_per_epoch} steps/epoch x {c.epochs} epochs"]
@@ -159,6 +142,32 @@ def _oneshot_lines(cells: list, registry, steps: int) -> list[Line]:
         out.append(Line("oneshot", f"{m} ({c.cfg.label} configuration)", len(cs),
                         f"median of {steps} supernet steps", per, total, notes))
     return out
+
+
+def _time_steps(cls, c, steps: int):
+    """(median seconds of ``steps`` supernet steps after one warm-up, the context) of cell
+    ``c``, as the first epoch of a run."""
+    from harness.core.seeds import generator
+    from harness.oneshot.runner import begin_epoch, prepare, step_batches
+
+    method, ctx, pools, hook = prepare(cls, c)
+    begin_epoch(ctx, c, hook, 0)
+    data = generator(c.stream("estimate"))
+    perm = data.permutation(len(pools.y_train))
+    B = c.cfg.batch_size
+    times = []
+    for s in range(steps + 1):  # the first step warms up (allocations, autotuning)
+        ctx.step = s % ctx.steps_per_epoch
+        ctx._set_lr()
+        batches = step_batches(pools, perm, ctx.step, B, data, c.device)
+        t0 = time.perf_counter()
+        hook("_step", ctx, *batches)
+        if c.device.startswith("cuda"):
+            import torch
+
+            torch.cuda.synchronize()
+        times.append(time.perf_counter() - t0)
+    return float(np.median(times[1:])), ctx
 
 
 def estimate(cells: list, registry, *, archs: int = 3, steps: int = 2,
