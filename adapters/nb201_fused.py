@@ -59,7 +59,8 @@ def _conv_bn(x: torch.Tensor, ops, kind: int, padding: int, w: torch.Tensor) -> 
     return F.batch_norm(y, None, None, gamma, beta, True, 0.0, bns[0].eps)
 
 
-_INV_COUNT: dict[tuple, torch.Tensor] = {}
+#: (1 / pixels per window, ones kernel) per (channels, H, W, dtype, device)
+_INV_COUNT: dict[tuple, tuple[torch.Tensor, torch.Tensor]] = {}
 
 
 def avg_pool_3x3(x: torch.Tensor) -> torch.Tensor:
