@@ -184,3 +184,22 @@ def test_the_parameter_free_bias_of_a_ranking(nb201):
     bias = param_free_bias(ops, count, test)
     assert bias["estimate"] == 1.0
     assert bias["table"] < -0.3
+
+
+def test_the_cpu_collapse_profile_is_the_rung_that_collapsed():
+    """The built-in profile 'cpu-collapse' runs the ladder rung whose shipped DARTS-V1
+    records derive >= 5 of 6 skip edges in >= 2 of 3 seeds (the NB201 paper's all-skip
+    cell is 54.30 % on CIFAR-10), labelled cpu-collapse, at the reference's batch 64."""
+    from harness.core.ladder_records import read_records
+    from harness.report.ladder import SHIPPED
+    from harness.run.profile import load_profile
+
+    cfg = load_profile("cpu-collapse")["oneshot"]["configuration"]
+    assert cfg["label"] == "cpu-collapse" and cfg["batch_size"] == 64
+    assert cfg["train_images"] == cfg["valid_images"]
+    rung = ladder.rung_label(cfg["C"], cfg["N"], cfg["train_images"], cfg["epochs"])
+    recs = [r for r in read_records(SHIPPED / "darts-v1.jsonl") if r["rung"] == rung]
+    assert sorted(r["seed"] for r in recs) == [0, 1, 2]
+    collapsed = [r for r in recs if r["skip_edges"] >= 5]
+    assert len(collapsed) >= 2
+    assert all(abs(r["test_value"] - 54.30) < 0.01 for r in recs if r["skip_edges"] == 6)
