@@ -140,7 +140,7 @@ def test_the_ladder_section_follows_the_profile(tmp_path, monkeypatch):
     from harness.report import ladder as report
     from harness.run.profile import ladder_methods, load_profile
 
-    assert ladder_methods(load_profile("default")) == ["darts-v1"]
+    assert ladder_methods(load_profile("default")) == ["darts-v1", "spos", "fairnas"]
     prof = load_profile("smoke")
     assert ladder_methods(prof) == []  # the smoke leaderboard stays as it is
     prof["oneshot"]["ladder"] = "darts-v1"
@@ -203,3 +203,27 @@ def test_the_cpu_collapse_profile_is_the_rung_that_collapsed():
     collapsed = [r for r in recs if r["skip_edges"] >= 5]
     assert len(collapsed) >= 2
     assert all(abs(r["test_value"] - 54.30) < 0.01 for r in recs if r["skip_edges"] == 6)
+
+
+def test_single_path_ladders_show_the_supernet_ranking(tmp_path, monkeypatch):
+    """SPOS and FairNAS have no architecture weights: their ladder rows show the trained
+    supernet's Kendall tau (shipped: SPOS at its own 250 epochs, FairNAS at 60) and no skip
+    weight, and no figure is drawn for them."""
+    from harness.report import ladder as report
+
+    monkeypatch.setenv("NAS_HARNESS_HOME", str(tmp_path))  # shipped records only
+    for method in ("spos", "fairnas"):
+        recs, n = report.records(method)
+        assert n["shipped"] >= 1 and n["here"] == 0
+        (row,) = [r for r in report.rung_table(recs) if r["rung"].startswith("C=8,N=1")]
+        assert row["mean skip weight at the end"] == "—"
+        taus = [float(t) for t in row["supernet Kendall τ"].split()]
+        # a trained supernet ranks the 100 stratified archs better than chance
+        assert all(0.3 < t <= 1 for t in taus)
+        rec = recs[0]
+        lo, hi = rec["ranking"]["supernet_vs_test"]["kendall_ci"]
+        assert lo < rec["ranking"]["supernet_vs_test"]["kendall"] < hi
+        assert report.figure(recs, method, tmp_path) is None
+    sec = report.section(["spos"], tmp_path)
+    assert "supernet Kendall τ" in sec["markdown"] and not sec["figures"]
+    assert "54.30" not in sec["markdown"]  # the DARTS-V1 sentence is DARTS-V1's only
