@@ -13,6 +13,7 @@ from harness.core.errors import ConfigError
 #: flag -> (attribute, lowest, highest, the allowed values in words)
 BOUNDS = {
     "--jobs": ("jobs", 1, 1024, "worker processes from 1 to 1024"),
+    "--batch-seeds": ("batch_seeds", 1, 64, "seeds per stacked supernet from 1 to 64"),
     "--seeds": ("seeds", 1, 100_000, "seeds per method and dataset from 1 to 100000"),
     "--retries": ("retries", 0, 100, "retries of a cell whose worker died from 0 to 100"),
     "--cell-minutes": ("cell_minutes", 0, 1e6, "minutes from 0 (no limit) to 1000000"),

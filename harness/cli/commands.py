@@ -127,7 +127,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                                  progress=not args.quiet, proxy_minutes=minutes or None,
                                  oneshot_minutes=one_min or None,
                                  proxy_jobs=args.jobs or default_proxy_jobs(device),
-                                 executor=executor)
+                                 executor=executor, batch_seeds=args.batch_seeds or 1)
     finally:
         if executor is not None:
             executor.close()
@@ -283,6 +283,10 @@ def add_parsers(sub, parser_class) -> None:
                    "usable CPU core for the proxy sweep, each with one torch thread; one for "
                    "search and one-shot cells)")
     x.add_argument("--device", default="cpu", help="cpu (default) or cuda[:N] for torch methods")
+    x.add_argument("--batch-seeds", type=int, metavar="K",
+                   help="train up to K seeds of a one-shot method that supports it (DARTS-V1) "
+                        "as one stacked supernet; the rows are the same as one by one. Worth "
+                        "it on a GPU; on a CPU it is slower than --jobs (default: 1)")
     x.add_argument("--executor", choices=("local", "ray"), default="local",
                    help="where cells run: local processes (default) or Ray tasks (pip "
                         "install 'nas-harness[ray]'); the rows are the same either way")

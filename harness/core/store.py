@@ -34,7 +34,9 @@ CREATE TABLE IF NOT EXISTS results (
 VOLATILE = ("wall_seconds", "host", "started", "finished", "git_commit", "device")
 #: keys inside the JSON columns that are measured times (differ between identical runs)
 VOLATILE_FIELDS = frozenset({"seconds", "search_seconds", "derive_seconds",
-                             "seconds_per_epoch", "median_seconds", "gpu_hours"})
+                             "seconds_per_epoch", "median_seconds", "gpu_hours",
+                             # how the cell was run, not what it computed (--batch-seeds)
+                             "batched_seeds"})
 
 
 #: key of the JSON objects that lists where non-finite numbers were (JSON has no NaN/inf)

@@ -167,17 +167,12 @@ def step_batches(pools, perm: np.ndarray, step: int, B: int, data: np.random.Gen
 
 def _run(cls: type[OneShotMethod], cell: OneShotCell, bench, checkpoint: Path,
          progress, stop_after: int | None, deadline: float | None) -> dict[str, Any]:
-    import torch
-
-    from adapters.nb201_supernet import argmax_cell
-
     started = _now()
     method, ctx, pools, hook = prepare(cls, cell)
-    cfg, B, steps = cell.cfg, cell.cfg.batch_size, ctx.steps_per_epoch
+    B, steps = cell.cfg.batch_size, ctx.steps_per_epoch
     start, log, seconds = 0, [], 0.0
     if checkpoint.exists():
         start, log, seconds = load_checkpoint(checkpoint, ctx)
-    proto = bench.protocol(cell.dataset)
     for epoch in range(start, cell.epochs):
         t0 = time.perf_counter()
         begin_epoch(ctx, cell, hook, epoch)
@@ -188,30 +183,55 @@ def _run(cls: type[OneShotMethod], cell: OneShotCell, bench, checkpoint: Path,
             ctx.step = step
             ctx._set_lr()
             stats = hook("_step", ctx, *step_batches(pools, perm, step, B, data, cell.device))
-            if not isinstance(stats, dict) or not all(
-                    isinstance(v, (int, float)) for v in stats.values()):
-                raise MethodError(f"{cell.method}._step must return a dict of numbers, got "
-                                  f"{stats!r}")
-            for k, v in stats.items():
-                sums[k] += float(v)
+            add_stats(sums, stats, cell)
             if progress is not None:
                 progress(cell, epoch, step, steps)
-        entry: dict[str, Any] = {"epoch": epoch + 1, "lr_end": round(ctx.lr, 6)}
-        entry.update({k: round(v / steps, 4) for k, v in sums.items()})
-        weights = hook("_arch_weights", ctx)
-        if weights is not None:
-            w = np.asarray(weights, dtype=float)
-            entry["weights"] = np.round(w, 5).tolist()
-            entry.update(_lookup(bench, argmax_cell(w), proto))
-        entry.update({k: v for k, v in ctx.state.items() if isinstance(v, (int, float))})
-        epoch_seconds = time.perf_counter() - t0
-        entry["seconds"] = round(epoch_seconds, 3)
-        seconds += epoch_seconds
-        log.append(entry)
-        save_checkpoint(checkpoint, ctx, epoch + 1, log, seconds)
+        seconds = end_epoch(ctx, cell, hook, bench, sums, time.perf_counter() - t0, seconds,
+                            log, checkpoint)
         if (stop_after is not None and epoch + 1 == stop_after) or (
                 deadline is not None and time.time() > deadline and epoch + 1 < cell.epochs):
             raise Paused(epoch + 1, cell.epochs)
+    return finish_row(method, ctx, cell, hook, bench, pools, log, seconds, started)
+
+
+def add_stats(sums: dict[str, float], stats: Any, cell: OneShotCell) -> None:
+    """Add one step's statistics (a method's ``_step`` result) to the epoch's sums."""
+    if not isinstance(stats, dict) or not all(
+            isinstance(v, (int, float)) for v in stats.values()):
+        raise MethodError(f"{cell.method}._step must return a dict of numbers, got {stats!r}")
+    for k, v in stats.items():
+        sums[k] += float(v)
+
+
+def end_epoch(ctx: OneShotContext, cell: OneShotCell, hook, bench, sums: dict[str, float],
+              epoch_seconds: float, seconds: float, log: list, checkpoint: Path) -> float:
+    """Log the epoch that just ended (step means, the architecture distribution, the derived
+    cell looked up in the table, the method's numeric state, seconds) and checkpoint the
+    cell; returns the cell's search seconds so far (``seconds`` before this epoch)."""
+    from adapters.nb201_supernet import argmax_cell
+
+    steps = ctx.steps_per_epoch
+    entry: dict[str, Any] = {"epoch": ctx.epoch + 1, "lr_end": round(ctx.lr, 6)}
+    entry.update({k: round(v / steps, 4) for k, v in sums.items()})
+    weights = hook("_arch_weights", ctx)
+    if weights is not None:
+        w = np.asarray(weights, dtype=float)
+        entry["weights"] = np.round(w, 5).tolist()
+        entry.update(_lookup(bench, argmax_cell(w), bench.protocol(cell.dataset)))
+    entry.update({k: v for k, v in ctx.state.items() if isinstance(v, (int, float))})
+    entry["seconds"] = round(epoch_seconds, 3)
+    log.append(entry)
+    save_checkpoint(checkpoint, ctx, ctx.epoch + 1, log, seconds + epoch_seconds)
+    return seconds + epoch_seconds
+
+
+def finish_row(method, ctx: OneShotContext, cell: OneShotCell, hook, bench, pools,
+               log: list, seconds: float, started: str) -> dict[str, Any]:
+    """Derive the final cell and build the cell's result row."""
+    import torch
+
+    cls, cfg, B = type(method), cell.cfg, cell.cfg.batch_size
+    proto = bench.protocol(cell.dataset)
     t0 = time.perf_counter()
     ctx.rng = generator(cell.stream("derive"))
     ctx.torch_gen = torch_generator(cell.stream("derive-torch"), cell.device)

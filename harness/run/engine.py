@@ -118,7 +118,8 @@ class _Bars:
 
 def execute(cells: list, store, registry, *, jobs: int = 1, progress: bool = True,
             proxy_minutes: float | None = None, oneshot_minutes: float | None = None,
-            proxy_jobs: int | None = None, executor: Executor | None = None) -> RunSummary:
+            proxy_jobs: int | None = None, executor: Executor | None = None,
+            batch_seeds: int = 1) -> RunSummary:
     """Run the cells not yet stored; insert each row as soon as its cell finishes. Search
     cells run first; then one proxy sweep scores the proxy cells' arch samples (for at most
     ``proxy_minutes`` when given; the scores are cached, so the next run continues) and
@@ -127,7 +128,9 @@ def execute(cells: list, store, registry, *, jobs: int = 1, progress: bool = Tru
     after that time box and running ones stop after their current epoch).
 
     ``executor``: where cells run (default: this process for ``jobs`` 1, else a local pool
-    of ``jobs`` workers; the sweep gets a pool of ``proxy_jobs`` workers)."""
+    of ``jobs`` workers; the sweep gets a pool of ``proxy_jobs`` workers). ``batch_seeds``:
+    up to that many seeds of a one-shot method train as one stacked supernet
+    (:mod:`harness.oneshot.batched`), with the same rows."""
     from harness.oneshot.runner import checkpoint_folder
 
     summary = RunSummary(failed=[])
@@ -175,7 +178,7 @@ def execute(cells: list, store, registry, *, jobs: int = 1, progress: bool = Tru
         if oneshot:
             summary.oneshot_paused = _execute_oneshot(
                 oneshot, main, checkpoint_folder(store.path), finish, bars, oneshot_minutes,
-                registry)
+                registry, batch_seeds)
     finally:
         bars.close()
         for ex in owned:
@@ -200,11 +203,12 @@ def _build_tables(cells: list[Cell], registry, summary: RunSummary, bars,
 
 
 def _execute_oneshot(cells: list[OneShotCell], ex: Executor, folder, finish, bars,
-                     minutes: float | None, registry) -> list[str]:
+                     minutes: float | None, registry, batch_seeds: int = 1) -> list[str]:
     """One-shot cells; their checkpoints are dropped once their row is stored. With
     ``minutes``, no cell starts after that time box (the first ``ex.slots`` always do, so a
     short box still makes progress) and running cells pause after the epoch that ends past
     it. Returns one line per cell left unfinished."""
+    from harness.oneshot.batched import SeedGroup, group_seeds
     from harness.oneshot.runner import cell_checkpoint, paused_line, total_steps
 
     deadline = time.time() + 60 * minutes if minutes else None
@@ -223,14 +227,17 @@ def _execute_oneshot(cells: list[OneShotCell], ex: Executor, folder, finish, bar
         bars.new(len(cells), "one-shot cells")
     paused: list[str] = []
     stop = (lambda i: i >= ex.slots and time.time() > deadline) if deadline else None
-    for out in ex.map(cells, env, stop):
-        c = out.unit
-        if out.skipped or out.paused:
-            paused.append(paused_line(c, out.paused[0] if out.paused else 0))
-            continue
-        finish(c, out.value, out.error)
-        if out.value is not None:
-            cell_checkpoint(c, folder, registry).unlink(missing_ok=True)
+    for out in ex.map(group_seeds(cells, batch_seeds, registry), env, stop):
+        group = isinstance(out.unit, SeedGroup)  # its value: one row per member cell
+        members = list(out.unit.cells) if group else [out.unit]
+        values = out.value if group and out.value is not None else [out.value] * len(members)
+        for c, value in zip(members, values, strict=True):
+            if out.skipped or out.paused:
+                paused.append(paused_line(c, out.paused[0] if out.paused else 0))
+                continue
+            finish(c, value, out.error)
+            if value is not None:
+                cell_checkpoint(c, folder, registry).unlink(missing_ok=True)
     return paused
 
 

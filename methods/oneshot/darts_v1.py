@@ -27,3 +27,9 @@ class DartsV1(ArchParameterMethod):
         loss, logits = ctx.loss(Weighted(alpha.softmax(-1)), valid)
         self.arch_step(ctx, loss)
         return {**stats, "valid_loss": loss.item(), "valid_acc": accuracy(logits, valid[1])}
+
+    def _batched_step(self, bctx, train, valid) -> list[dict]:
+        """The same step for K seeds at once (:mod:`harness.oneshot.batched`)."""
+        stats = bctx.train_weights(Weighted, bctx.alpha.detach().softmax(-1), train)
+        arch = bctx.arch_step(lambda a: Weighted(a.softmax(-1)), valid)
+        return [{**s, **a} for s, a in zip(stats, arch, strict=True)]

@@ -36,7 +36,7 @@ def batch(seed: int, n: int = 64) -> tuple[torch.Tensor, torch.Tensor]:
     return torch.randn(n, 3, 32, 32, generator=g), torch.randint(0, 10, (n,), generator=g)
 
 
-def our_context(name: str, C: int, N: int, batch_size: int = 64):
+def our_context(name: str, C: int, N: int, batch_size: int = 64, seed: int = 0):
     """(method, context) of our one-shot ``name`` ready for ``method._step`` (set up, epoch
     begun, learning rate set), on a tiny placeholder pool (steps get their batches)."""
     from adapters.images import CIFAR_MEAN, CIFAR_STD
@@ -52,7 +52,7 @@ def our_context(name: str, C: int, N: int, batch_size: int = 64):
     x = np.zeros((batch_size, 32, 32, 3), np.uint8)
     y = np.zeros(batch_size, np.int64)
     pools = SearchPools("cifar10", x, y, x, y, 10, CIFAR_MEAN, CIFAR_STD, 4, "")
-    cell = OneShotCell(name, "nb201", "cifar10", 0, cfg, 1, "cpu", 1)
+    cell = OneShotCell(name, "nb201", "cifar10", seed, cfg, 1, "cpu", 1)
     method = cls()
     ctx = OneShotContext(build_supernet(cls, cell, 10), pools, cfg, cls, "cpu",
                          method.hyperparameters, 1, 100)
