@@ -214,6 +214,9 @@ def build_parser() -> argparse.ArgumentParser:
     from harness.cli import ladder as ladder_cmd
 
     ladder_cmd.add_parser(sub)
+    from harness.cli import gpu_check as gpu_check_cmd
+
+    gpu_check_cmd.add_parser(sub)
     return p
 
 

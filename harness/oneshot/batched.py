@@ -161,7 +161,7 @@ class BatchedContext:
         self.w_optimizer.step()
         self.w_optimizer.zero_grad(set_to_none=True)
         loss, correct = loss.detach(), (logits.argmax(-1) == y).sum(-1)
-        return [{"loss": float(loss[k]), "acc": 100.0 * int(correct[k]) / y.shape[1]}
+        return [{"loss": loss[k].double(), "acc": correct[k].double() * 100.0 / y.shape[1]}
                 for k in range(self.K)]
 
     def _clip(self, grads: dict, max_norm: float) -> None:
@@ -191,9 +191,9 @@ class BatchedContext:
         self.alpha.grad = grad
         self.arch_optimizer.step()
         self.arch_optimizer.zero_grad(set_to_none=True)
-        loss, correct = loss.detach(), (logits.argmax(-1) == y).sum(-1)
-        return [{"valid_loss": float(loss[k]), "valid_acc": 100.0 * int(correct[k]) / y.shape[1]}
-                for k in range(self.K)]
+        # accuracy as methods._common.accuracy computes it for one seed
+        loss, acc = loss.detach(), (logits.argmax(-1) == y).float().mean(-1).detach() * 100
+        return [{"valid_loss": loss[k], "valid_acc": acc[k]} for k in range(self.K)]
 
 
 def _stacked(batches: list) -> tuple[Any, Any]:
@@ -270,13 +270,13 @@ def run_batched(cls: type[OneShotMethod], cells: list[OneShotCell], bench,
     from harness.oneshot.runner import (
         CPU_THREADS,
         add_stats,
+        batch_maker,
         begin_epoch,
         end_epoch,
         finish_row,
         precision,
         prepare,
         run_oneshot_cell,
-        step_batches,
     )
 
     check_group(cls, cells)
@@ -296,6 +296,7 @@ def run_batched(cls: type[OneShotMethod], cells: list[OneShotCell], bench,
                 return [run_oneshot_cell(cls, c, bench, cp, progress, deadline=deadline)
                         for c, cp in zip(cells, checkpoints, strict=True)]
             first, K = cells[0], len(cells)
+            makers = [batch_maker(p[2], c) for p, c in zip(preps, cells, strict=True)]
             ctxs = [p[1] for p in preps]
             steps, B = ctxs[0].steps_per_epoch, first.cfg.batch_size
             for epoch in range(starts[0], first.epochs):
@@ -313,8 +314,8 @@ def run_batched(cls: type[OneShotMethod], cells: list[OneShotCell], bench,
                         ctx._set_lr()
                     for g in bctx.w_optimizer.param_groups:
                         g["lr"] = ctxs[0].lr
-                    pairs = [step_batches(p[2], perm, step, B, d, first.device)
-                             for p, perm, d in zip(preps, perms, datas, strict=True)]
+                    pairs = [m(perm, step, B, d)
+                             for m, perm, d in zip(makers, perms, datas, strict=True)]
                     stats = preps[0][3]("_batched_step", bctx,
                                         _stacked([t for t, _ in pairs]),
                                         _stacked([v for _, v in pairs]))

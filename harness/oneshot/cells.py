@@ -40,9 +40,10 @@ class OneShotConfig:
     eval_batch: int = 256  # batch of inherited-weight evaluations (no gradients)
     eval_batches: int = 4  # validation batches per inherited-weight accuracy
     bn_batches: int = 2  # training batches that recalibrate BN statistics
-    #: "float32" or "float64": float64 makes a small cell's numbers the same on every CPU
-    #: (float32 rounding differs between oneDNN's kernels per instruction set, and a short
-    #: search amplifies it into a different derived cell); the smoke profile uses it
+    #: "float32", "float64" or "bfloat16-autocast": float64 makes a small cell's numbers
+    #: the same on every CPU (float32 rounding differs between oneDNN's kernels per
+    #: instruction set, and a short search amplifies it into a different derived cell; the
+    #: smoke profile uses it); bfloat16 autocast is for GPUs (faster, less exact)
     precision: str = "float32"
     hyperparameters: dict = field(default_factory=dict, hash=False, compare=False,
                                   repr=False)
@@ -121,7 +122,7 @@ class OneShotCell:
 # ---- planning -------------------------------------------------------------------------------
 _CONFIG_KEYS = {"label", "C", "N", "batch_size", "train_images", "valid_images", "epochs",
                 "eval_batch", "eval_batches", "bn_batches", "precision"}
-PRECISIONS = ("float32", "float64")
+PRECISIONS = ("float32", "float64", "bfloat16-autocast")
 
 
 def config_from_profile(sec: dict, where: str) -> OneShotConfig:

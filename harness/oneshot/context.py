@@ -82,12 +82,14 @@ class OneShotContext:
         for p in paths:
             loss, logits = self.loss(p, batch)
             loss.backward()
-            loss_sum += loss.item()
-            correct += int((logits.argmax(1) == batch[1]).sum())
+            # tensors, not .item(): no wait for the device per step (float64 sums: the
+            # same numbers as Python floats)
+            loss_sum = loss_sum + loss.detach().double()
+            correct = correct + (logits.argmax(1) == batch[1]).sum()
         torch.nn.utils.clip_grad_norm_(self.weights, self.opt["grad_clip"])
         self.w_optimizer.step()
         n = len(paths) * len(batch[1])
-        return {"loss": loss_sum / len(paths), "acc": 100.0 * correct / n}
+        return {"loss": loss_sum / len(paths), "acc": correct.double() * 100.0 / n}
 
     # ---- inherited-weight evaluation ----------------------------------------------------------
     def _eval_batches(self, which: str, n: int):

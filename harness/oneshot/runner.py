@@ -67,6 +67,8 @@ def build_supernet(cls: type[OneShotMethod], cell: OneShotCell, num_classes: int
                        track_running_stats=cls.track_running_stats, **cls.supernet_options)
     net = net.to_empty(device="cpu")
     init_network(net, torch_generator(cell.stream("init")))
+    if cell.device.startswith("cuda"):  # the layout GPU convolutions prefer
+        net = net.to(memory_format=torch.channels_last)
     return net.to(cell.device).train()
 
 
@@ -115,14 +117,23 @@ def run_oneshot_cell(cls: type[OneShotMethod], cell: OneShotCell, bench, checkpo
 
 @contextmanager
 def precision(cell: OneShotCell):
-    """The configuration's precision as torch's default dtype while the block runs: every
-    parameter, alpha and batch of the cell is created in it (restored afterwards)."""
+    """The configuration's precision while the block runs: as torch's default dtype (every
+    parameter, alpha and batch of the cell is created in it; restored afterwards), or
+    ``bfloat16-autocast``: float32 tensors, convolutions and matrix products under
+    ``torch.autocast`` in bfloat16 (the tolerance is pinned in
+    ``tests/test_oneshot_gpu_paths.py``)."""
     import torch
 
     dtype = torch.get_default_dtype()
-    torch.set_default_dtype(getattr(torch, cell.cfg.precision))
+    autocast = cell.cfg.precision == "bfloat16-autocast"
+    torch.set_default_dtype(torch.float32 if autocast else getattr(torch, cell.cfg.precision))
     try:
-        yield
+        if autocast:
+            kind = "cuda" if cell.device.startswith("cuda") else "cpu"
+            with torch.autocast(device_type=kind, dtype=torch.bfloat16):
+                yield
+        else:
+            yield
     finally:
         torch.set_default_dtype(dtype)
 
@@ -155,6 +166,19 @@ def begin_epoch(ctx: OneShotContext, cell: OneShotCell, hook, epoch: int) -> Non
     hook("_epoch_begin", ctx)
 
 
+def batch_maker(pools, cell: OneShotCell):
+    """``make(perm, step, B, data) -> (train, valid)`` for ``cell``: on the CPU
+    :func:`step_batches`; on a GPU the pools live on the device and batches are augmented
+    there, channels_last (:class:`harness.oneshot.device_data.DeviceBatches`: the same
+    draws, the same images)."""
+    if not cell.device.startswith("cuda"):
+        return lambda perm, step, B, data: step_batches(pools, perm, step, B, data,
+                                                        cell.device)
+    from harness.oneshot.device_data import DeviceBatches
+
+    return DeviceBatches(pools, cell.device, channels_last=True).step
+
+
 def step_batches(pools, perm: np.ndarray, step: int, B: int, data: np.random.Generator,
                  device: str):
     """(train, valid) batches of ``step``: the weights' batch from the epoch's permutation,
@@ -171,6 +195,7 @@ def _run(cls: type[OneShotMethod], cell: OneShotCell, bench, checkpoint: Path,
     method, ctx, pools, hook = prepare(cls, cell)
     B, steps = cell.cfg.batch_size, ctx.steps_per_epoch
     start, log, seconds = 0, [], 0.0
+    make = batch_maker(pools, cell)
     if checkpoint.exists():
         start, log, seconds = load_checkpoint(checkpoint, ctx)
     for epoch in range(start, cell.epochs):
@@ -182,7 +207,7 @@ def _run(cls: type[OneShotMethod], cell: OneShotCell, bench, checkpoint: Path,
         for step in range(steps):
             ctx.step = step
             ctx._set_lr()
-            stats = hook("_step", ctx, *step_batches(pools, perm, step, B, data, cell.device))
+            stats = hook("_step", ctx, *make(perm, step, B, data))
             add_stats(sums, stats, cell)
             if progress is not None:
                 progress(cell, epoch, step, steps)
@@ -194,13 +219,25 @@ def _run(cls: type[OneShotMethod], cell: OneShotCell, bench, checkpoint: Path,
     return finish_row(method, ctx, cell, hook, bench, pools, log, seconds, started)
 
 
-def add_stats(sums: dict[str, float], stats: Any, cell: OneShotCell) -> None:
-    """Add one step's statistics (a method's ``_step`` result) to the epoch's sums."""
-    if not isinstance(stats, dict) or not all(
-            isinstance(v, (int, float)) for v in stats.values()):
-        raise MethodError(f"{cell.method}._step must return a dict of numbers, got {stats!r}")
+def add_stats(sums: dict[str, Any], stats: Any, cell: OneShotCell) -> None:
+    """Add one step's statistics (a method's ``_step`` result: numbers or 0-dim tensors) to
+    the epoch's sums: read at once on the CPU, summed on the device on a GPU (float64), so
+    a step never waits for the device."""
+    import torch
+
+    def number(v: Any) -> bool:
+        return isinstance(v, (int, float)) or (
+            isinstance(v, torch.Tensor) and v.dim() == 0)
+
+    if not isinstance(stats, dict) or not all(number(v) for v in stats.values()):
+        raise MethodError(f"{cell.method}._step must return a dict of numbers (or 0-dim "
+                          f"tensors), got {stats!r}")
+    on_device = cell.device.startswith("cuda")
     for k, v in stats.items():
-        sums[k] += float(v)
+        if on_device and isinstance(v, torch.Tensor):
+            sums[k] = sums[k] + v.detach().double()
+        else:
+            sums[k] += float(v)
 
 
 def end_epoch(ctx: OneShotContext, cell: OneShotCell, hook, bench, sums: dict[str, float],
@@ -212,7 +249,7 @@ def end_epoch(ctx: OneShotContext, cell: OneShotCell, hook, bench, sums: dict[st
 
     steps = ctx.steps_per_epoch
     entry: dict[str, Any] = {"epoch": ctx.epoch + 1, "lr_end": round(ctx.lr, 6)}
-    entry.update({k: round(v / steps, 4) for k, v in sums.items()})
+    entry.update({k: round(float(v) / steps, 4) for k, v in sums.items()})
     weights = hook("_arch_weights", ctx)
     if weights is not None:
         w = np.asarray(weights, dtype=float)

@@ -31,13 +31,13 @@ class Line:
     what: str
     cells: int
     measured: str  # what was timed, in words
-    unit_seconds: float  # seconds of one measured unit
+    unit_seconds: float | None  # seconds of one measured unit (None: not measured)
     units: float  # units in the profile (cells, arch x seeds, steps)
     notes: list[str] = field(default_factory=list)
 
     @property
-    def hours(self) -> float:
-        return self.unit_seconds * self.units / 3600
+    def hours(self) -> float | None:
+        return None if self.unit_seconds is None else self.unit_seconds * self.units / 3600
 
 
 def _search_lines(cells: list, registry, unbuilt_tables: list[tuple]) -> list[Line]:
@@ -148,18 +148,18 @@ def _time_steps(cls, c, steps: int):
     """(median seconds of ``steps`` supernet steps after one warm-up, the context) of cell
     ``c``, as the first epoch of a run."""
     from harness.core.seeds import generator
-    from harness.oneshot.runner import begin_epoch, prepare, step_batches
+    from harness.oneshot.runner import batch_maker, begin_epoch, prepare
 
     method, ctx, pools, hook = prepare(cls, c)
     begin_epoch(ctx, c, hook, 0)
     data = generator(c.stream("estimate"))
     perm = data.permutation(len(pools.y_train))
-    B = c.cfg.batch_size
+    B, make = c.cfg.batch_size, batch_maker(pools, c)
     times = []
     for s in range(steps + 1):  # the first step warms up (allocations, autotuning)
         ctx.step = s % ctx.steps_per_epoch
         ctx._set_lr()
-        batches = step_batches(pools, perm, ctx.step, B, data, c.device)
+        batches = make(perm, ctx.step, B, data)
         t0 = time.perf_counter()
         hook("_step", ctx, *batches)
         if c.device.startswith("cuda"):
@@ -196,15 +196,52 @@ def estimate(cells: list, registry, *, archs: int = 3, steps: int = 2,
     return lines
 
 
-def summary_table(lines: list[Line], device: str) -> tuple[list[dict], dict[str, float]]:
-    """Rows for a table, and hours per kind (plus ``total``)."""
+def from_report(cells: list, registry, report: dict | None, where: str) -> list[Line]:
+    """One-shot lines from a ``gpu-check`` report (:mod:`harness.run.gpu_check`): a
+    method's measured step at the same C, N, batch and precision, scaled to the profile's
+    steps; "not measured" where the report has none."""
+    from harness.run.gpu_check import config_key
+
+    by_method: dict[str, list] = {}
+    for c in cells:
+        by_method.setdefault(c.method, []).append(c)
+    out = []
+    steps = (report or {}).get("steps", {})
+    for m, cs in by_method.items():
+        c, got = cs[0], steps.get(m)
+        label = f"{m} ({c.cfg.label} configuration)"
+        want = config_key(c.cfg)
+        if got is None or any(got.get(k) != v for k, v in want.items()) or \
+                not str((report or {}).get("device", "")).startswith("cuda"):
+            why = ("no GPU report" if report is None else
+                   f"{where} has no GPU step of {m} at {want}")
+            out.append(Line("oneshot", label, len(cs), "not measured", None, 0,
+                            [why + "; run 'python -m harness gpu-check' on a GPU"]))
+            continue
+        total = sum(x.epochs * got["steps_per_epoch"] for x in cs)
+        out.append(Line("oneshot", label, len(cs),
+                        f"gpu-check on {report['device_name']} ({report['started'][:10]})",
+                        got["seconds_per_step"], total,
+                        [f"{got['steps_per_epoch']} steps/epoch x {c.epochs} epochs",
+                         f"read from {where}"]))
+    return out
+
+
+def summary_table(lines: list[Line], device: str
+                  ) -> tuple[list[dict], dict[str, float | None]]:
+    """Rows for a table, and hours per kind (plus ``total``; None where a line of the kind
+    was not measured: its hours are unknown, not zero)."""
     unit = "GPU-h" if device.startswith("cuda") else "CPU-core-h"
     rows = [{"kind": ln.kind, "what": ln.what, "cells": ln.cells, "measured": ln.measured,
-             "s/unit": round(ln.unit_seconds, 4), "units": int(ln.units),
-             f"estimated {unit}": round(ln.hours, 3), "notes": "; ".join(ln.notes)}
+             "s/unit": None if ln.unit_seconds is None else round(ln.unit_seconds, 4),
+             "units": int(ln.units),
+             f"estimated {unit}": "not measured" if ln.hours is None else round(ln.hours, 3),
+             "notes": "; ".join(ln.notes)}
             for ln in lines]
-    per_kind: dict[str, float] = {}
+    per_kind: dict[str, float | None] = {}
     for ln in lines:
-        per_kind[ln.kind] = per_kind.get(ln.kind, 0.0) + ln.hours
-    per_kind["total"] = sum(per_kind.values())
+        have = per_kind.get(ln.kind, 0.0)
+        per_kind[ln.kind] = None if have is None or ln.hours is None else have + ln.hours
+    vals = list(per_kind.values())
+    per_kind["total"] = None if None in vals else sum(v for v in vals if v is not None)
     return rows, per_kind

@@ -53,8 +53,10 @@ class ArchParameterMethod(OneShotMethod):
         opt.step()
 
 
-def accuracy(logits: torch.Tensor, y: torch.Tensor) -> float:
-    return float((logits.argmax(1) == y).float().mean() * 100)
+def accuracy(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Top-1 accuracy (%) as a 0-dim tensor: reading it would wait for the device, so the
+    harness reads step statistics once per epoch on a GPU (at once on the CPU)."""
+    return (logits.argmax(1) == y).float().mean().detach() * 100
 
 
 def uniform_cell(rng: np.random.Generator) -> tuple[int, ...]:
@@ -79,7 +81,7 @@ class SinglePathMethod(OneShotMethod):
         """Loss/accuracy of the sampled path on the architecture batch (no gradient)."""
         with torch.no_grad():
             loss, logits = ctx.loss(path, valid)
-        return {"valid_loss": loss.item(), "valid_acc": accuracy(logits, valid[1])}
+        return {"valid_loss": loss.detach(), "valid_acc": accuracy(logits, valid[1])}
 
 
 def evolve(ctx, population: int, generations: int, parents: int, mutations: int,

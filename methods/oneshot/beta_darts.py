@@ -37,5 +37,5 @@ class BetaDarts(ArchParameterMethod):
         reg = torch.logsumexp(alpha, dim=-1).mean()
         self.arch_step(ctx, loss + float(ctx.state["beta_decay_weight"]) * reg)
         stats = ctx.train_weights(Weighted(alpha.detach().softmax(-1)), train)
-        return {**stats, "valid_loss": loss.item(), "valid_acc": accuracy(logits, valid[1]),
-                "beta_decay_loss": reg.item()}
+        return {**stats, "valid_loss": loss.detach(), "valid_acc": accuracy(logits, valid[1]),
+                "beta_decay_loss": reg.detach()}

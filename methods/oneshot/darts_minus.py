@@ -29,4 +29,4 @@ class DartsMinus(DartsV1):
         stats = ctx.train_weights(Weighted(alpha.detach().softmax(-1), aux_skip=beta), train)
         loss, logits = ctx.loss(Weighted(alpha.softmax(-1), aux_skip=beta), valid)
         self.arch_step(ctx, loss)
-        return {**stats, "valid_loss": loss.item(), "valid_acc": accuracy(logits, valid[1])}
+        return {**stats, "valid_loss": loss.detach(), "valid_acc": accuracy(logits, valid[1])}

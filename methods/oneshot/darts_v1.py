@@ -26,7 +26,7 @@ class DartsV1(ArchParameterMethod):
         stats = ctx.train_weights(Weighted(alpha.detach().softmax(-1)), train)
         loss, logits = ctx.loss(Weighted(alpha.softmax(-1)), valid)
         self.arch_step(ctx, loss)
-        return {**stats, "valid_loss": loss.item(), "valid_acc": accuracy(logits, valid[1])}
+        return {**stats, "valid_loss": loss.detach(), "valid_acc": accuracy(logits, valid[1])}
 
     def _batched_step(self, bctx, train, valid) -> list[dict]:
         """The same step for K seeds at once (:mod:`harness.oneshot.batched`)."""

@@ -62,4 +62,4 @@ class DartsV2(DartsV1):
         alpha.grad = dalpha - lr * (g_plus - g_minus) / (2 * r)
         opt.step()
         stats = ctx.train_weights(Weighted(alpha.detach().softmax(-1)), train)
-        return {**stats, "valid_loss": vloss.item(), "valid_acc": accuracy(logits, valid[1])}
+        return {**stats, "valid_loss": vloss.detach(), "valid_acc": accuracy(logits, valid[1])}

@@ -69,4 +69,4 @@ class DrNas(ArchParameterMethod):
         self.arch_step(ctx, loss)
         w = dirichlet_sample(self.concentration(alpha.detach()), ctx.rng)
         stats = ctx.train_weights(Weighted(w), train)
-        return {**stats, "valid_loss": loss.item(), "valid_acc": accuracy(logits, valid[1])}
+        return {**stats, "valid_loss": loss.detach(), "valid_acc": accuracy(logits, valid[1])}

@@ -37,5 +37,5 @@ class FairDarts(ArchParameterMethod):
         loss, logits = ctx.loss(Weighted(w), valid)
         zero_one = -((w - 0.5) ** 2).mean()
         self.arch_step(ctx, loss + self.hyperparameters["zero_one_weight"] * zero_one)
-        return {**stats, "valid_loss": loss.item(), "valid_acc": accuracy(logits, valid[1]),
-                "zero_one_loss": zero_one.item()}
+        return {**stats, "valid_loss": loss.detach(), "valid_acc": accuracy(logits, valid[1]),
+                "zero_one_loss": zero_one.detach()}

@@ -45,4 +45,4 @@ class Gaea(ArchParameterMethod):
         with torch.no_grad():
             new = theta * torch.exp(-self.hyperparameters["eg_lr"] * g)
             theta.copy_(new / new.sum(-1, keepdim=True))
-        return {**stats, "valid_loss": loss.item(), "valid_acc": accuracy(logits, valid[1])}
+        return {**stats, "valid_loss": loss.detach(), "valid_acc": accuracy(logits, valid[1])}

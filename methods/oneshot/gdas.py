@@ -49,4 +49,4 @@ class Gdas(ArchParameterMethod):
         stats = ctx.train_weights(Hard(w.weights.detach(), w.index), train)
         loss, logits = ctx.loss(self.sample(ctx), valid)
         self.arch_step(ctx, loss)
-        return {**stats, "valid_loss": loss.item(), "valid_acc": accuracy(logits, valid[1])}
+        return {**stats, "valid_loss": loss.detach(), "valid_acc": accuracy(logits, valid[1])}

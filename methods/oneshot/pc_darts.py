@@ -64,4 +64,4 @@ class PcDarts(ArchParameterMethod):
         ga, gb = torch.autograd.grad(loss, [ctx.state["alpha"], ctx.state["beta"]])
         ctx.state["alpha"].grad, ctx.state["beta"].grad = ga, gb
         opt.step()
-        return {**stats, "valid_loss": loss.item(), "valid_acc": accuracy(logits, valid[1])}
+        return {**stats, "valid_loss": loss.detach(), "valid_acc": accuracy(logits, valid[1])}

@@ -83,7 +83,7 @@ class Pdarts(ArchParameterMethod):
             return stats
         loss, logits = ctx.loss(self._path(ctx, alpha), valid)
         self.arch_step(ctx, loss)
-        return {**stats, "valid_loss": loss.item(), "valid_acc": accuracy(logits, valid[1])}
+        return {**stats, "valid_loss": loss.detach(), "valid_acc": accuracy(logits, valid[1])}
 
     def _derive(self, ctx) -> tuple[int, ...]:
         w = self._arch_weights(ctx)

@@ -53,4 +53,4 @@ class SdartsRs(ArchParameterMethod):
         self.arch_step(ctx, loss)
         w = self.perturb(ctx, alpha.detach().softmax(-1), train)
         stats = ctx.train_weights(Weighted(w), train)
-        return {**stats, "valid_loss": loss.item(), "valid_acc": accuracy(logits, valid[1])}
+        return {**stats, "valid_loss": loss.detach(), "valid_acc": accuracy(logits, valid[1])}
