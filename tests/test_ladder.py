@@ -140,7 +140,7 @@ def test_the_ladder_section_follows_the_profile(tmp_path, monkeypatch):
     from harness.report import ladder as report
     from harness.run.profile import ladder_methods, load_profile
 
-    assert ladder_methods(load_profile("default")) == ["darts-v1", "spos", "fairnas"]
+    assert ladder_methods(load_profile("default")) == ["darts-v1", "gdas", "spos", "fairnas"]
     prof = load_profile("smoke")
     assert ladder_methods(prof) == []  # the smoke leaderboard stays as it is
     prof["oneshot"]["ladder"] = "darts-v1"
@@ -227,3 +227,24 @@ def test_single_path_ladders_show_the_supernet_ranking(tmp_path, monkeypatch):
     sec = report.section(["spos"], tmp_path)
     assert "supernet Kendall τ" in sec["markdown"] and not sec["figures"]
     assert "54.30" not in sec["markdown"]  # the DARTS-V1 sentence is DARTS-V1's only
+
+
+def test_the_shipped_gdas_ladder_is_what_the_table_says(nb201):
+    """GDAS at the rung where DARTS-V1 collapsed: three seeds, none with >= 5 skip edges
+    (the NB201 paper: GDAS does not collapse), and each record's accuracy and skip count are
+    its derived cell's in the benchmark table."""
+    from harness.core.ladder_records import read_records
+    from harness.report.ladder import SHIPPED
+    from harness.run.profile import load_profile
+
+    cfg = load_profile("cpu-collapse")["oneshot"]["configuration"]
+    rung = ladder.rung_label(cfg["C"], cfg["N"], cfg["train_images"], cfg["epochs"])
+    recs = [r for r in read_records(SHIPPED / "gdas.jsonl") if r["rung"] == rung]
+    assert sorted(r["seed"] for r in recs) == [0, 1, 2]
+    assert all(r["skip_edges"] < 5 for r in recs)
+    for r in recs:
+        ops = parse_arch(r["cell"])
+        idx = int(nb201.space.index_of_ops(ops))
+        assert abs(float(nb201.query(np.array([idx]), "test_acc", "cifar10")[0])
+                   - r["test_value"]) < 0.01
+        assert r["skip_edges"] == r["cell"].count("skip_connect")

@@ -23,6 +23,13 @@ from harness.report.base import save_figure
 
 #: ladder records measured on the project's 2-core CPU machine, shipped with the package
 SHIPPED = Path(__file__).with_name("ladder_records")
+#: what the NB201 paper found at its configuration, beside a method's ladder
+PUBLISHED = {
+    "darts-v1": "The NB201 paper reports the all-skip cell (54.30 % test) for DARTS-V1 in "
+                "every run at C=16, N=5, 25,000 images, 50 epochs (19,500 steps). ",
+    "gdas": "The NB201 paper reports GDAS at 93.61 ± 0.09 % test on CIFAR-10 (C=16, N=5, "
+            "25,000 images, 240 epochs): no collapse. ",
+}
 #: skip edges of 6 that count as the collapse the NB201 paper reports (all-skip cell)
 COLLAPSE_EDGES = 5
 #: seeds of 3 that must collapse for a rung to reproduce it
@@ -137,9 +144,7 @@ def section(methods: list[str] | None, out: Path) -> dict[str, Any]:
             "the paper's (C channels, N cells per stage, images per pool = weight images = "
             "architecture images, epochs; batch 64 and every hyperparameter as the NB201 "
             "reference unless the rung says otherwise). "
-            + ("The NB201 paper reports the all-skip cell (54.30 % test) for DARTS-V1 in every "
-               "run at C=16, N=5, 25,000 images, 50 epochs (19,500 steps). "
-               if method == "darts-v1" else "")
+            + PUBLISHED.get(method, "")
             + f"Records: {n['shipped']} shipped with nas-harness, "
             f"{n['here']} measured here (hosts: {', '.join(hosts)}); `run --all` does not "
             f"rerun them: `python -m harness ladder --method {method} --rung C,N,images,"
