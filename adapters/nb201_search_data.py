@@ -75,14 +75,21 @@ class SearchPools:
         p = self.pad
         padded = np.zeros((n, h + 2 * p, w + 2 * p, 3), dtype=np.uint8)
         padded[:, p:p + h, p:p + w] = x
+        rows, cols = self.crop_flip(n, h, w, rng)
+        out = padded[np.arange(n)[:, None, None], rows[:, :, None], cols[:, None, :]]
+        return self.normalise(out)
+
+    def crop_flip(self, n: int, h: int, w: int, rng: np.random.Generator
+                  ) -> tuple[np.ndarray, np.ndarray]:
+        """The draws of :meth:`augment` for ``n`` images: (n, h) rows and (n, w) columns of
+        the zero-padded images to read (a random crop, columns reversed for a flip)."""
+        p = self.pad
         dy = rng.integers(0, 2 * p + 1, n)
         dx = rng.integers(0, 2 * p + 1, n)
         flip = rng.random(n) < 0.5
         rows = dy[:, None] + np.arange(h)[None, :]
         cols = dx[:, None] + np.arange(w)[None, :]
-        cols = np.where(flip[:, None], cols[:, ::-1], cols)
-        out = padded[np.arange(n)[:, None, None], rows[:, :, None], cols[:, None, :]]
-        return self.normalise(out)
+        return rows, np.where(flip[:, None], cols[:, ::-1], cols)
 
 
 # ---- readers of the image files a data root may hold ------------------------------------

@@ -181,7 +181,9 @@ class OneShotMethod(Method):
     def _step(self, ctx: Any, train: tuple[Any, Any], valid: tuple[Any, Any]) -> dict:
         """One search step on a training batch (for the weights) and a batch of the other
         pool (for the architecture); return {"loss": ..., "acc": ...} of the supernet on
-        the training batch (use ``ctx.train_weights`` for the weight update)."""
+        the training batch (use ``ctx.train_weights`` for the weight update), numbers or
+        0-dim tensors (a tensor is read once per epoch on a GPU, so the step does not wait
+        for the device)."""
 
     @abstractmethod
     def _derive(self, ctx: Any) -> tuple[int, ...]:

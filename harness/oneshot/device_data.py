@@ -37,13 +37,7 @@ class DeviceBatches:
         import torch
 
         n, p = len(idx), self.pools.pad
-        h, w = x.shape[1:3]
-        dy = rng.integers(0, 2 * p + 1, n)
-        dx = rng.integers(0, 2 * p + 1, n)
-        flip = rng.random(n) < 0.5
-        rows = dy[:, None] + np.arange(h)[None, :]
-        cols = dx[:, None] + np.arange(w)[None, :]
-        cols = np.where(flip[:, None], cols[:, ::-1], cols)
+        rows, cols = self.pools.crop_flip(n, x.shape[1], x.shape[2], rng)
 
         def up(a: np.ndarray):
             return torch.from_numpy(np.ascontiguousarray(a)).to(self.device, non_blocking=True)

@@ -11,13 +11,11 @@ Seed-steps per second are what a batched run buys: ``ratio`` > 1 means batching 
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 from collections.abc import Callable
 
 import torch
 
-from tests.bench.oneshot_vs_reference import batch, our_context
+from tests.bench.oneshot_vs_reference import batch, interleaved, our_context
 
 
 def _batches(K: int) -> tuple[tuple, tuple]:
@@ -52,21 +50,9 @@ def sequential_steps(K: int, C: int, N: int) -> tuple[Callable[[], object], list
 
 
 def measure(K: int, C: int = 8, N: int = 1, threads: int = 1, rounds: int = 5) -> dict:
-    before = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
-        fns = {"batched": batched_step(K, C, N)[0], "sequential": sequential_steps(K, C, N)[0]}
-        for fn in fns.values():
-            fn()
-        times: dict[str, list[float]] = {k: [] for k in fns}
-        for _ in range(rounds):
-            for key, fn in fns.items():
-                t0 = time.perf_counter()
-                fn()
-                times[key].append(time.perf_counter() - t0)
-    finally:
-        torch.set_num_threads(before)
-    b, s = statistics.median(times["batched"]), statistics.median(times["sequential"])
+    b, s = interleaved(lambda: {"batched": batched_step(K, C, N)[0],
+                                "sequential": sequential_steps(K, C, N)[0]},
+                       threads, rounds).values()
     return {"K": K, "C": C, "N": N, "threads": threads, "batched_s": round(b, 4),
             "sequential_s": round(s, 4), "seed_steps_per_s_batched": round(K / b, 3),
             "seed_steps_per_s_sequential": round(K / s, 3), "ratio": round(s / b, 3)}

@@ -104,24 +104,34 @@ def reference_step(name: str, C: int, N: int) -> tuple[Callable[[], None], torch
     return step, net
 
 
-def measure(name: str = "darts-v1", C: int = 16, N: int = 5, threads: int = 1,
-            rounds: int = 5) -> dict:
-    """Median seconds per step of ours and the reference, interleaved in this process, after
-    one warm-up step each."""
+def interleaved(make: Callable[[], dict[str, Callable[[], object]]], threads: int,
+                rounds: int) -> dict[str, float]:
+    """Median seconds of each of the steps ``make()`` builds (with ``threads`` torch
+    threads), run interleaved for ``rounds`` rounds after one warm-up call each."""
     before = torch.get_num_threads()
     torch.set_num_threads(threads)
     try:
-        ours, ref = our_step(name, C, N)[0], reference_step(name, C, N)[0]
-        ours(), ref()
-        times: dict[str, list[float]] = {"ours": [], "reference": []}
+        fns = make()
+        for fn in fns.values():
+            fn()
+        times: dict[str, list[float]] = {k: [] for k in fns}
         for _ in range(rounds):
-            for key, fn in (("ours", ours), ("reference", ref)):
+            for key, fn in fns.items():
                 t0 = time.perf_counter()
                 fn()
                 times[key].append(time.perf_counter() - t0)
     finally:
         torch.set_num_threads(before)
-    o, r = statistics.median(times["ours"]), statistics.median(times["reference"])
+    return {k: statistics.median(v) for k, v in times.items()}
+
+
+def measure(name: str = "darts-v1", C: int = 16, N: int = 5, threads: int = 1,
+            rounds: int = 5) -> dict:
+    """Median seconds per step of ours and the reference, interleaved in this process, after
+    one warm-up step each."""
+    o, r = interleaved(lambda: {"ours": our_step(name, C, N)[0],
+                                "reference": reference_step(name, C, N)[0]},
+                       threads, rounds).values()
     return {"method": name, "C": C, "N": N, "threads": threads, "rounds": rounds,
             "ours_s": round(o, 4), "reference_s": round(r, 4), "ratio": round(o / r, 3)}
 
