@@ -59,8 +59,9 @@ def cmd_list(args: argparse.Namespace) -> int:
 # ---- run ----------------------------------------------------------------------------------
 def cmd_run(args: argparse.Namespace) -> int:
     import adapters
-    from harness.core.cellbase import _get_bench
+    from harness.core.cellbase import _get_bench, _now
     from harness.core.registry import default_registry
+    from harness.core.runlog import StageClock, describe
     from harness.core.store import open_store
     from harness.report import leaderboard
     from harness.run import engine as runner
@@ -123,7 +124,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         store = open_store(Path(args.store) if args.store else _default_store(profile["name"]))
         print(f"[harness] profile '{profile['name']}': {len(cells)} cells "
               f"({len(methods)} methods) -> store {store.path}", file=sys.stderr)
-        summary = runner.execute(cells, store, reg, jobs=args.jobs or 1,
+        clock, started, rows_before = StageClock(), _now(), len(store.keys())
+        summary = runner.execute(cells, store, reg, jobs=args.jobs or 1, clock=clock,
                                  progress=not args.quiet, proxy_minutes=minutes or None,
                                  oneshot_minutes=one_min or None,
                                  proxy_jobs=args.jobs or default_proxy_jobs(device),
@@ -144,10 +146,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         _warn(f"cell failed: {f}")
     if not (args.out or args.all):  # no leaderboard: the numbers of what this run covers
         summary_out.print_ran(store, reg, set(methods), args)
+    summary_out.log_run(store, profile["name"], started, rows_before, summary)
     if args.out or args.all:
         out = Path(args.out) if args.out else Path("leaderboard")
-        res = leaderboard.build(store, out, reg, profile=profile["name"], plan=Plan(cells),
-                                ladder=ladder_methods(profile))
+        with clock.stage("leaderboard"):
+            res = leaderboard.build(store, out, reg, profile=profile["name"],
+                                    plan=Plan(cells), ladder=ladder_methods(profile))
         summary_out.print_summary(res)
         used, outside = res["_store"]["rows_used"], res["_store"]["rows_outside_plan"]
         new = min(used, summary.ran - len(summary.failed))
@@ -157,6 +161,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                  "out" if outside else ""))
         print(f"leaderboard: {out}/README.md, {out}/index.html, {out}/results.json, "
               f"{len(res['figures'])} figures")
+    print(f"time per stage: {describe(clock.seconds)}")
     store.close()
     return 3 if (summary.failed or errors) else 0
 

@@ -59,3 +59,22 @@ def _print_proxies(records: list[dict]) -> None:
           "(published scores' ρ in brackets)")
     print(tabulate([{"proxy": r["proxy"], **{c: r.get(c, "—") for c in cols}}
                     for _, r in sorted(table.items())], headers="keys"))
+
+
+def log_run(store, profile: str, started: str, rows_before: int, summary) -> None:
+    """Append this invocation's stages to the store's run log (:mod:`harness.core.runlog`):
+    the leaderboard's timings page reports the store's first run from it."""
+    import os
+    import socket
+
+    from harness.core.cellbase import _now
+    from harness.core.runlog import append_run
+    from harness.run.executors import usable_cores
+
+    append_run(store.path, {
+        "profile": profile, "started": started, "finished": _now(),
+        "host": socket.gethostname(), "cores": usable_cores(), "pid": os.getpid(),
+        "rows_before": rows_before, "ran": summary.ran, "skipped": summary.skipped,
+        "failed": len(summary.failed), "left": summary.left,
+        "stages": {k: round(v, 3) for k, v in summary.stages.items()}})
+

@@ -403,6 +403,9 @@ def build(store, out_dir: str | Path, registry=None, spec_dir: Path = SPEC_DIR,
         profile, target["records"], hardware["records"],
         free["records"], hardware["found"], warm["records"])
     (out / "results.json").write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
-    timings.build(rows, specs, refs, out, generated, bench_best)
+    from harness.core.runlog import first_run_seconds, read_runs
+
+    timings.build(rows, specs, refs, out, generated, bench_best,
+                  first_run_seconds(read_runs(store.path)))
     results["_store"] = {"rows_used": len(rows), "rows_outside_plan": outside}
     return results

@@ -19,6 +19,7 @@ from typing import Any
 from harness.core.cell import RunEnv
 from harness.core.cellbase import _get_bench
 from harness.core.errors import ConfigError, HarnessError
+from harness.core.runlog import StageClock
 from harness.oneshot.cells import OneShotCell
 from harness.proxies.cells import ProxyCell
 from harness.run.executors import Executor, InlineExecutor, PoolExecutor
@@ -84,6 +85,8 @@ class RunSummary:
     partial: int = 0  # proxy cells stored on part of their sample (time box reached)
     oneshot_paused: list[str] | None = None  # one-shot cells left for the next run
     executor: str = "inline"
+    stages: dict[str, float] = field(default_factory=dict)  # wall seconds per stage
+    left: int = 0  # planned cells still not stored (failed, paused, time-boxed)
 
 
 class _Bars:
@@ -119,7 +122,7 @@ class _Bars:
 def execute(cells: list, store, registry, *, jobs: int = 1, progress: bool = True,
             proxy_minutes: float | None = None, oneshot_minutes: float | None = None,
             proxy_jobs: int | None = None, executor: Executor | None = None,
-            batch_seeds: int = 1) -> RunSummary:
+            batch_seeds: int = 1, clock: StageClock | None = None) -> RunSummary:
     """Run the cells not yet stored; insert each row as soon as its cell finishes. Search
     cells run first; then one proxy sweep scores the proxy cells' arch samples (for at most
     ``proxy_minutes`` when given; the scores are cached, so the next run continues) and
@@ -130,10 +133,13 @@ def execute(cells: list, store, registry, *, jobs: int = 1, progress: bool = Tru
     ``executor``: where cells run (default: this process for ``jobs`` 1, else a local pool
     of ``jobs`` workers; the sweep gets a pool of ``proxy_jobs`` workers). ``batch_seeds``:
     up to that many seeds of a one-shot method train as one stacked supernet
-    (:mod:`harness.oneshot.batched`), with the same rows."""
+    (:mod:`harness.oneshot.batched`), with the same rows. ``clock`` gets the wall seconds
+    of each stage (also in ``summary.stages``)."""
     from harness.oneshot.runner import checkpoint_folder
 
     summary = RunSummary(failed=[])
+    clock = clock or StageClock()
+    summary.stages = clock.seconds
     done = store.keys()
     todo = []
     for c in cells:
@@ -143,6 +149,11 @@ def execute(cells: list, store, registry, *, jobs: int = 1, progress: bool = Tru
         else:
             todo.append(c)
     bars = _Bars(progress)
+    if progress:
+        kinds = {"search cells": Cell, "proxy cells": ProxyCell, "one-shot cells": OneShotCell}
+        print("[harness] to run: " + ", ".join(
+            f"{sum(isinstance(c, k) for c in todo)} {name}" for name, k in kinds.items())
+            + f" ({summary.skipped} cells already stored)", file=sys.stderr)
 
     def finish(cell, row: dict | None, err: str | None) -> None:
         if row is not None:
@@ -167,22 +178,26 @@ def execute(cells: list, store, registry, *, jobs: int = 1, progress: bool = Tru
         main = executor or local(jobs)
         summary.executor = main.name
         if search:
-            _build_tables(search, registry, summary, bars, proxy_minutes, executor,
-                          proxy_jobs or jobs)
-        bars.new(len(search), "search cells")
-        for out in main.map(search, RunEnv(registry=registry)):
-            finish(out.unit, out.value, out.error)
+            with clock.stage("score tables"):
+                _build_tables(search, registry, summary, bars, proxy_minutes, executor,
+                              proxy_jobs or jobs)
+            bars.new(len(search), "search cells")
+            with clock.stage("search cells"):
+                for out in main.map(search, RunEnv(registry=registry)):
+                    finish(out.unit, out.value, out.error)
         if proxy:
             _execute_proxies(proxy, store, registry, summary, finish, bars, proxy_minutes,
-                             executor, proxy_jobs or jobs)
+                             executor, proxy_jobs or jobs, clock)
         if oneshot:
-            summary.oneshot_paused = _execute_oneshot(
-                oneshot, main, checkpoint_folder(store.path), finish, bars, oneshot_minutes,
-                registry, batch_seeds)
+            with clock.stage("one-shot cells"):
+                summary.oneshot_paused = _execute_oneshot(
+                    oneshot, main, checkpoint_folder(store.path), finish, bars,
+                    oneshot_minutes, registry, batch_seeds)
     finally:
         bars.close()
         for ex in owned:
             ex.close()
+    summary.left = len(todo) - summary.ran + summary.partial
     return summary
 
 
@@ -246,18 +261,29 @@ MIN_SCORED = 10
 
 
 def _execute_proxies(cells: list, store, registry, summary: RunSummary, finish, bars,
-                     proxy_minutes: float | None, executor: Executor | None, jobs: int
-                     ) -> None:
+                     proxy_minutes: float | None, executor: Executor | None, jobs: int,
+                     clock: StageClock) -> None:
     """Sweep (score and cache), then evaluate each proxy cell here on its scored archs."""
-    from harness.proxies.cells import needed_proxies, run_proxy_cell, scored_cell
     from harness.proxies.scoring import ScoreCache
 
     cache = ScoreCache(store.path)
     deadline = time.monotonic() + 60 * proxy_minutes if proxy_minutes else None
-    report = sweep(cells, _get_bench, registry, cache, deadline=deadline,
-                   bar=bars.new(1, "proxy sweep", unit="arch"), jobs=jobs, executor=executor)
+    with clock.stage("proxy sweep"):
+        report = sweep(cells, _get_bench, registry, cache, deadline=deadline,
+                       bar=bars.new(1, "proxy sweep", unit="arch"), jobs=jobs,
+                       executor=executor)
     summary.sweep = report
     bars.new(len(cells), "proxy cells")
+    with clock.stage("proxy cells"):
+        _evaluate_proxy_cells(cells, store, registry, summary, finish, report, cache)
+    cache.close()
+
+
+def _evaluate_proxy_cells(cells: list, store, registry, summary: RunSummary, finish, report,
+                          cache) -> None:
+    """Each proxy cell on the archs the sweep scored (stored once enough are)."""
+    from harness.proxies.cells import needed_proxies, run_proxy_cell, scored_cell
+
     done = store.keys()
     for c in cells:
         if not c.published and c.group in report.failed:
@@ -280,4 +306,3 @@ def _execute_proxies(cells: list, store, registry, summary: RunSummary, finish, 
             finish(c, run_proxy_cell(cls, c, bench, registry, cache), None)
         except HarnessError as exc:
             finish(c, None, str(exc))
-    cache.close()

@@ -196,12 +196,16 @@ def estimate(cells: list, registry, *, archs: int = 3, steps: int = 2,
     return lines
 
 
+def config_key(cfg) -> dict[str, Any]:
+    """What a measured supernet step depends on (how a gpu-check report's step is matched
+    to a profile's cells)."""
+    return {"C": cfg.C, "N": cfg.N, "batch_size": cfg.batch_size, "precision": cfg.precision}
+
+
 def from_report(cells: list, registry, report: dict | None, where: str) -> list[Line]:
     """One-shot lines from a ``gpu-check`` report (:mod:`harness.run.gpu_check`): a
     method's measured step at the same C, N, batch and precision, scaled to the profile's
     steps; "not measured" where the report has none."""
-    from harness.run.gpu_check import config_key
-
     by_method: dict[str, list] = {}
     for c in cells:
         by_method.setdefault(c.method, []).append(c)

@@ -58,15 +58,10 @@ def _peak_mb(device: str) -> float | None:
     return round(mb, 1)
 
 
-def config_key(cfg) -> dict[str, Any]:
-    """What a measured step depends on (matched by ``estimate``)."""
-    return {"C": cfg.C, "N": cfg.N, "batch_size": cfg.batch_size, "precision": cfg.precision}
-
-
 def time_methods(cells: list, registry, steps: int, say) -> dict[str, dict]:
     """Median seconds of ``steps`` supernet steps (after one warm-up) per method."""
     from harness.oneshot.runner import precision
-    from harness.run.estimate import _time_steps
+    from harness.run.estimate import _time_steps, config_key
 
     out = {}
     for c in cells:
