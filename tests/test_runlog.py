@@ -74,6 +74,7 @@ def test_a_run_logs_its_stages_and_the_timings_page_reports_the_first_run(
                    env=env, check=True)
     assert "time per stage: " in proc.stdout and "search cells" in proc.stdout
     assert "[harness] to run: " in proc.stderr
+    assert "ETA, timed here on a few units of each stage" in proc.stderr
     (run,) = read_runs(store)
     assert run["rows_before"] == 0 and run["left"] == 0 and run["ran"] > 0
     assert set(run["stages"]) <= set(STAGES) and run["stages"]["search cells"] > 0
@@ -86,3 +87,29 @@ def test_a_run_logs_its_stages_and_the_timings_page_reports_the_first_run(
             "--profile", "smoke", "--store", str(store), env=env, check=True)
     again = read_runs(store)
     assert len(again) == 2 and again[1]["ran"] == 0 and again[1]["rows_before"] > 0
+
+
+def test_the_eta_covers_the_stages_left_to_run(tmp_path, harness_home, data_root, nb201):
+    """The start-of-run ETA times a few units of each stage with pending cells, and only
+    those: once a profile's search cells are stored, the search stage drops out."""
+    from harness.core.registry import default_registry
+    from harness.core.store import open_store
+    from harness.run import engine
+    from harness.run.eta import eta_line, measured_eta
+    from harness.run.plan import plan
+    from harness.run.profile import load_profile
+
+    reg = default_registry()
+    methods = {n: reg.get(n) for n in ("random", "rea", "darts-v1")}
+    prof = load_profile("smoke")
+    cells = [c for c in plan(prof, methods) if c.benchmark == "nb201"]
+    store = open_store(tmp_path / "s.sqlite")
+    eta = measured_eta(engine.pending(cells, store, reg), reg, store.path)
+    assert set(eta) == {"search cells", "one-shot cells"} and all(v > 0 for v in eta.values())
+    search = [c for c in cells if not hasattr(c, "cfg")]
+    engine.execute(search, store, reg, progress=False)
+    left = engine.pending(cells, store, reg)
+    assert left and all(hasattr(c, "cfg") for c in left)  # only the one-shot cells
+    assert set(measured_eta(left, reg, store.path)) == {"one-shot cells"}
+    assert eta_line([], reg, store.path) == "ETA: nothing to run"
+    store.close()

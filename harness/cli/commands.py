@@ -125,6 +125,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"[harness] profile '{profile['name']}': {len(cells)} cells "
               f"({len(methods)} methods) -> store {store.path}", file=sys.stderr)
         clock, started, rows_before = StageClock(), _now(), len(store.keys())
+        if not (args.quiet or args.no_eta or remote):
+            from harness.run.eta import eta_line
+
+            print("[harness] " + eta_line(
+                runner.pending(cells, store, reg), reg, store.path, jobs=args.jobs or 1,
+                proxy_jobs=args.jobs or default_proxy_jobs(device)), file=sys.stderr)
         summary = runner.execute(cells, store, reg, jobs=args.jobs or 1, clock=clock,
                                  progress=not args.quiet, proxy_minutes=minutes or None,
                                  oneshot_minutes=one_min or None,
@@ -309,7 +315,10 @@ def add_parsers(sub, parser_class) -> None:
                    help="wall-clock limit of each search cell and of each proxy on each "
                         "arch; past it the cell (or the proxy's cells) is stopped and "
                         "recorded as failed (default: 10; 0: no limit)")
-    x.add_argument("--quiet", action="store_true", help="no progress bar")
+    x.add_argument("--quiet", action="store_true", help="no progress bar and no ETA")
+    x.add_argument("--no-eta", action="store_true", help="start at once: do not time a few "
+                   "units of each stage first for the ETA (about a minute on the default "
+                   "profile)")
     x.set_defaults(func=cmd_run)
 
     store_help = "results database (default: NAS_HARNESS_HOME/results/default.sqlite)"

@@ -119,6 +119,13 @@ class _Bars:
         self.bar = None
 
 
+def pending(cells: list, store, registry) -> list:
+    """The cells whose row is not in ``store`` yet, in order."""
+    done = store.keys()
+    return [c for c in cells if c.key(registry.get(c.method).version,
+                                      _get_bench(c.benchmark).content_sha256) not in done]
+
+
 def execute(cells: list, store, registry, *, jobs: int = 1, progress: bool = True,
             proxy_minutes: float | None = None, oneshot_minutes: float | None = None,
             proxy_jobs: int | None = None, executor: Executor | None = None,
@@ -140,14 +147,8 @@ def execute(cells: list, store, registry, *, jobs: int = 1, progress: bool = Tru
     summary = RunSummary(failed=[])
     clock = clock or StageClock()
     summary.stages = clock.seconds
-    done = store.keys()
-    todo = []
-    for c in cells:
-        cls = registry.get(c.method)
-        if c.key(cls.version, _get_bench(c.benchmark).content_sha256) in done:
-            summary.skipped += 1
-        else:
-            todo.append(c)
+    todo = pending(cells, store, registry)
+    summary.skipped = len(cells) - len(todo)
     bars = _Bars(progress)
     if progress:
         kinds = {"search cells": Cell, "proxy cells": ProxyCell, "one-shot cells": OneShotCell}
