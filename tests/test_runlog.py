@@ -89,7 +89,8 @@ def test_a_run_logs_its_stages_and_the_timings_page_reports_the_first_run(
     assert len(again) == 2 and again[1]["ran"] == 0 and again[1]["rows_before"] > 0
 
 
-def test_the_eta_covers_the_stages_left_to_run(tmp_path, harness_home, data_root, nb201):
+def test_the_eta_covers_the_stages_left_to_run(tmp_path, harness_home, data_root, nb201,
+                                               monkeypatch):
     """The start-of-run ETA times a few units of each stage with pending cells, and only
     those: once a profile's search cells are stored, the search stage drops out."""
     from harness.core.registry import default_registry
@@ -112,4 +113,11 @@ def test_the_eta_covers_the_stages_left_to_run(tmp_path, harness_home, data_root
     assert left and all(hasattr(c, "cfg") for c in left)  # only the one-shot cells
     assert set(measured_eta(left, reg, store.path)) == {"one-shot cells"}
     assert eta_line([], reg, store.path) == "ETA: nothing to run"
+
+    def broken(*_a, **_k):
+        raise RuntimeError("a plugin's bug\nwith a second line")
+
+    monkeypatch.setattr("harness.run.eta.measured_eta", broken)
+    line = eta_line(left, reg, store.path)
+    assert line.startswith("ETA not measured (RuntimeError: a plugin's bug)") and "\n" not in line
     store.close()

@@ -87,7 +87,12 @@ def eta_line(todo: list, registry, store_path, *, jobs: int = 1, proxy_jobs: int
     """One line for the start of a run: the measured ETA per stage and what measuring it
     cost."""
     t0 = time.perf_counter()
-    stages = measured_eta(todo, registry, store_path, jobs=jobs, proxy_jobs=proxy_jobs)
+    try:
+        stages = measured_eta(todo, registry, store_path, jobs=jobs, proxy_jobs=proxy_jobs)
+    except Exception as exc:  # noqa: BLE001 - an ETA must never stop the run it precedes
+        why = (str(exc).splitlines() or [""])[0]
+        return (f"ETA not measured ({type(exc).__name__}: {why}); the run goes on and its "
+                "end prints the real times")
     if not stages:
         return "ETA: nothing to run"
     return (f"ETA, timed here on a few units of each stage ({time.perf_counter() - t0:.0f} s): "
