@@ -77,7 +77,7 @@ def time_methods(cells: list, registry, steps: int, say) -> dict[str, dict]:
 def time_batched(cell, registry, steps: int, ks=(1, 2, 4)) -> list[dict]:
     """Seconds per stacked DARTS-V1 step of K seeds and seed-steps per second."""
     from harness.core.seeds import generator
-    from harness.oneshot.batched import BatchedContext
+    from harness.oneshot.batched import BatchedContext, _stacked
     from harness.oneshot.runner import batch_maker, begin_epoch, precision, prepare
 
     out = []
@@ -92,13 +92,10 @@ def time_batched(cell, registry, steps: int, ks=(1, 2, 4)) -> list[dict]:
             perm = data.permutation(len(preps[0][2].y_train))
             make = batch_maker(preps[0][2], cell)
             times = []
-            import torch
-
             for s in range(steps + 1):
                 pairs = [make(perm, s % preps[0][1].steps_per_epoch, cell.cfg.batch_size, data)
                          for _ in cells]
-                train = tuple(torch.stack([p[0][i] for p in pairs]) for i in (0, 1))
-                valid = tuple(torch.stack([p[1][i] for p in pairs]) for i in (0, 1))
+                train, valid = _stacked([t for t, _ in pairs]), _stacked([v for _, v in pairs])
                 _sync(cell.device)
                 t0 = time.perf_counter()
                 preps[0][0]._batched_step(bctx, train, valid)
