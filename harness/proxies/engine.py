@@ -8,7 +8,10 @@ Per arch it builds and initialises the network once, then
   activation hooks ride along), one forward with an input gradient for jacov and nwot (nwot's
   ReLU hooks ride along);
 * gives every proxy that changes the network (synflow, zen, ntk; plugins by default) its own
-  copy of the freshly initialised network, taken before anything ran.
+  copy of the freshly initialised network, taken before anything ran; the last of them
+  takes that copy itself, and when no other proxy reads the network (a score table's
+  build: synflow alone) the network is not copied at all (a deep copy of an NB201 network
+  costs more than its synflow score).
 Each proxy sees exactly what it would see alone (same initialisation, minibatch and
 generator stream; BN in training mode uses batch statistics, so the running statistics that
 earlier passes moved change no score), hence the scores equal
@@ -44,8 +47,10 @@ def score_arch(scorers: Sequence[ArchScorer], arch: int) -> dict[str, tuple[floa
     first = todo[0]
     t0 = time.perf_counter()
     model = build_network(first.bench, a, first.dataset, first.init_stream(a), first.device)
-    pristine = copy.deepcopy(model) if any(
-        s.cls.mutates_model and not s.cls.shared_pass for s in todo) else None
+    mutating = [s for s in todo if s.cls.mutates_model and not s.cls.shared_pass]
+    pristine = None
+    if mutating:  # a fresh network for each; no copy where nothing else reads it
+        pristine = model if len(mutating) == len(todo) else copy.deepcopy(model)
     share = (time.perf_counter() - t0) / len(todo)
 
     def timed(s: ArchScorer, fn, extra: float = 0.0) -> None:
@@ -97,7 +102,7 @@ def score_arch(scorers: Sequence[ArchScorer], arch: int) -> dict[str, tuple[floa
                   else (lambda: float("nan")), pass_share)
         if graph:
             model.zero_grad(set_to_none=True)  # the grads reference the graph
-    for s in todo:
-        if s.cls.mutates_model and not s.cls.shared_pass:
-            timed(s, lambda s=s: s.proxy._score(s.context(a, copy.deepcopy(pristine))))
+    for i, s in enumerate(mutating):
+        net = pristine if i == len(mutating) - 1 else copy.deepcopy(pristine)
+        timed(s, lambda s=s, net=net: s.proxy._score(s.context(a, net)))
     return out
