@@ -80,16 +80,23 @@ class MlpEnsemble:
         for w in self.weights:  # He initialisation
             w[...] = self.rng.normal(0.0, np.sqrt(2.0 / w.shape[1]), w.shape)
 
-    def _forward(self, x: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
-        h = np.broadcast_to(x.astype(np.float32), (self.members, *x.shape))
-        acts = [h]
+    def _buffers(self, x: np.ndarray) -> list[np.ndarray]:
+        """The input (one float32 copy per member) and one output buffer per layer."""
+        n = len(x)
+        acts = [np.ascontiguousarray(np.broadcast_to(x.astype(np.float32),
+                                                     (self.members, *x.shape)))]
+        acts += [np.empty((self.members, n, b), dtype=np.float32)
+                 for b in self._sizes(x.shape[1])[1:]]
+        return acts
+
+    def _forward(self, acts: list[np.ndarray]) -> None:
+        """Every layer's output into ``acts`` (from ``_buffers``), ReLU but on the last."""
         last = len(self.weights) - 1
         for i, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
-            h = h @ w + b
+            np.matmul(acts[i], w, out=acts[i + 1])
+            acts[i + 1] += b
             if i < last:
-                h = np.maximum(h, 0.0)
-            acts.append(h)
-        return h[..., 0], acts
+                np.maximum(acts[i + 1], 0.0, out=acts[i + 1])
 
     def fit(self, x: np.ndarray, y: np.ndarray) -> MlpEnsemble:
         """Fit every member on (x, y) from a fresh initialisation, y standardised;
@@ -108,25 +115,19 @@ class MlpEnsemble:
         self.mean = float(np.mean(y))
         self.scale = float(np.std(y)) or 1.0
         t = ((y - self.mean) / self.scale)[:, None].astype(np.float32)
-        n, members, k = len(y), self.members, len(self.weights)
-        sizes = self._sizes(x.shape[1])
-        acts = [np.ascontiguousarray(np.broadcast_to(x.astype(np.float32), (members, *x.shape)))]
-        acts += [np.empty((members, n, b), dtype=np.float32) for b in sizes[1:]]
+        n, k = len(y), len(self.weights)
+        acts = self._buffers(x)
         acts_t = [a.transpose(0, 2, 1) for a in acts]
         weights_t = [w.transpose(0, 2, 1) for w in self.weights]
         # d loss / d each layer's output
-        grads = [np.empty((members, n, b), dtype=np.float32) for b in sizes[1:]]
+        grads = [np.empty_like(a) for a in acts[1:]]
         grad = np.zeros_like(self.flat)
         views = self._views(grad, x.shape[1])
         m, v, tmp = np.zeros_like(self.flat), np.zeros_like(self.flat), np.empty_like(self.flat)
         b1, b2, eps = 0.9, 0.999, 1e-8
         last = k - 1
         for step in range(1, epochs + 1):
-            for i in range(k):
-                np.matmul(acts[i], self.weights[i], out=acts[i + 1])
-                acts[i + 1] += self.biases[i]
-                if i < last:
-                    np.maximum(acts[i + 1], 0.0, out=acts[i + 1])
+            self._forward(acts)
             g = grads[last]
             np.subtract(acts[k], t, out=g)
             np.sign(g, out=g)
@@ -155,5 +156,6 @@ class MlpEnsemble:
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         """Predictions of every member, shape (members, len(x)), in the units of y."""
-        out, _ = self._forward(x)
-        return out.astype(np.float64) * self.scale + self.mean
+        acts = self._buffers(x)
+        self._forward(acts)
+        return acts[-1][..., 0].astype(np.float64) * self.scale + self.mean
