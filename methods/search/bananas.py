@@ -23,11 +23,11 @@ class Bananas(SearchStrategy):
     op per edge on NB201, adjacency bits and ops on NB101, per-cell choices on TNB101), not
     the path encoding, because a search method sees the space through its encoding only.
     The ensemble is fitted afresh every round, as in the paper, by ``epochs`` = 40
-    full-batch Adam steps in float32 (version 1: 200 steps in float64, 5.5x the cost of a
-    150-query cell for the same search results: docs/search.md has the measurements,
-    tests/test_model_based_search.py pins them). ``refit_epochs`` > 0 warm-starts every
-    round after the first from the previous round's members instead (measured: cheaper
-    per step but worse on ImageNet16-120, so not the default).
+    full-batch Adam steps in float32 (version 1: 200 steps in float64, 1.61 s a 150-query
+    cell against 0.22 s, for the same search results: docs/search.md has the
+    measurements, tests/test_model_based_search.py pins them). ``refit_epochs`` > 0
+    warm-starts every round after the first from the previous round's members instead
+    (measured: cheaper per step but worse on ImageNet16-120, so not the default).
     """
 
     version = "2"
