@@ -1,5 +1,6 @@
 """Every relative link of the README and the docs/ pages resolves to a file or folder of
-the repository (issue 28: a newcomer's links never dead-end); web links are not fetched."""
+the repository, and every #anchor into a Markdown page to one of its headings (issue 28: a
+newcomer's links never dead-end); web links are not fetched."""
 
 from __future__ import annotations
 
@@ -23,6 +24,42 @@ def relative_links(page: Path) -> list[str]:
             continue
         out.append(target.split("#", 1)[0])
     return out
+
+
+def slug(heading: str) -> str:
+    """GitHub's anchor of a heading: lower case, punctuation dropped, spaces to hyphens."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def anchors(page: Path) -> set[str]:
+    text = re.sub(r"```.*?```", "", page.read_text(), flags=re.S)
+    return {slug(h) for h in re.findall(r"^#+ (.+)$", text, re.M)}
+
+
+def anchor_links(page: Path) -> list[tuple[Path, str]]:
+    """(target page, anchor) of every link with an #anchor into a Markdown page."""
+    text = re.sub(r"```.*?```", "", page.read_text(), flags=re.S)
+    out = []
+    for target in LINK.findall(text):
+        if re.match(r"[a-z][a-z0-9+.-]*:", target) or "#" not in target:
+            continue
+        path, anchor = target.split("#", 1)
+        dest = (page.parent / path) if path else page
+        if dest.suffix == ".md":
+            out.append((dest, anchor))
+    return out
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_anchor_resolves(page):
+    bad = [f"{d.name}#{a}" for d, a in anchor_links(page) if a not in anchors(d)]
+    assert bad == [], f"{page.relative_to(ROOT)} links to missing anchors {bad}"
+
+
+def test_slugs_follow_github():
+    assert slug("BANANAS: 40-step fits (method version 2)") == \
+        "bananas-40-step-fits-method-version-2"
+    assert slug("Hyperparameters, item by item") == "hyperparameters-item-by-item"
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(ROOT)))
