@@ -168,18 +168,53 @@ def _config_from_profile(sec: dict, where: str) -> OneShotConfig:
     return OneShotConfig(hyperparameters=hp, **raw)
 
 
+#: keys of one entry of a profile's ``oneshot.also``
+ALSO_KEYS = {"methods", "seeds", "benchmarks", "configuration"}
+
+
+def also_sections(sec: dict) -> list[dict]:
+    """The ``oneshot.also`` entries of a profile's one-shot section as sections of their
+    own: some methods (``methods``) at another configuration (e.g. DARTS-V1 at the
+    cpu-collapse size beside every method at the reduced one), with the parent's seeds,
+    benchmarks, order and hyperparameters unless the entry names its own; no ranking."""
+    out = []
+    for sub in sec.get("also") or []:
+        out.append({**{k: v for k, v in sec.items() if k not in ("also", "ranking")},
+                    **{k: sub[k] for k in ("seeds", "benchmarks") if k in sub},
+                    "configuration": sub.get("configuration"),
+                    "methods": list(sub.get("methods") or [])})
+    return out
+
+
 def plan_oneshot_cells(profile: dict, methods: dict[str, type], *, benchmarks=None,
                        datasets=None, seeds=None, device: str = "cpu", warn=None,
                        require_images: bool = True) -> list[OneShotCell]:
-    """One-shot cells of a profile: every one-shot method x (benchmark, dataset) x seed;
-    datasets without images here are reported once through ``warn`` and skipped."""
-    from adapters.nb201_search_data import unavailable
-    from harness.core.cellbase import selected
-
+    """One-shot cells of a profile: every one-shot method x (benchmark, dataset) x seed at
+    the section's configuration, and before them the cells of each ``oneshot.also`` entry
+    (its methods at its configuration: the longest cells first, so that side-by-side
+    workers finish together); datasets without images here are reported once through
+    ``warn`` and skipped."""
     sec = profile.get("oneshot")
     if not sec:
         return []
-    cfg = config_from_profile(sec, profile.get("name", "?"))
+    where = profile.get("name", "?")
+    kw = {"benchmarks": benchmarks, "datasets": datasets, "seeds": seeds, "device": device,
+          "experiment_seed": profile["experiment_seed"],
+          "require_images": require_images}
+    cells = []
+    for i, sub in enumerate(also_sections(sec)):
+        cells += _section_cells(sub, config_from_profile(sub, f"{where} oneshot.also[{i}]"),
+                                {n: c for n, c in methods.items() if n in sub["methods"]},
+                                None, **kw)
+    return cells + _section_cells(sec, config_from_profile(sec, where), methods, warn, **kw)
+
+
+def _section_cells(sec: dict, cfg: OneShotConfig, methods: dict[str, type], warn, *,
+                   benchmarks, datasets, seeds, device: str, experiment_seed: int,
+                   require_images: bool) -> list[OneShotCell]:
+    from adapters.nb201_search_data import unavailable
+    from harness.core.cellbase import selected
+
     ranking = sec.get("ranking") or {}
     order = list(sec.get("order", []))
     cells = []
@@ -200,5 +235,5 @@ def plan_oneshot_cells(profile: dict, methods: dict[str, type], *, benchmarks=No
                 rank = int(ranking.get("archs", 0)) if name in ranking.get("methods", []) \
                     else 0
                 cells.append(OneShotCell(name, bname, ds, s, cfg, cfg.epochs_for(cls), device,
-                                         profile["experiment_seed"], ranking=rank))
+                                         experiment_seed, ranking=rank))
     return cells

@@ -52,7 +52,7 @@ KEYS = {
                "warm_start", "hardware"},
     "proxies": {"archs", "seeds", "batch_size", "published", "benchmarks", "published_only"},
     "oneshot": {"seeds", "benchmarks", "configuration", "hyperparameters", "ranking", "order",
-                "ladder"},
+                "ladder", "also"},
 }
 #: wall-clock time boxes are run options, never profile keys: what a profile reports must
 #: not depend on how fast the machine is (the leaderboard regenerates byte-identically)
@@ -207,6 +207,7 @@ def _validate_profile(prof: Any, where: str) -> None:
                     isinstance(v, str) for v in one.get(key, [])):
                 raise bad(f"'oneshot.{key}' must be a list of method names")
         config_from_profile(one, where)
+        _also(one, where, bad)
     sec = prof.get("search")
     if sec is not None:
         if not isinstance(sec, dict):
@@ -228,6 +229,33 @@ def _validate_profile(prof: Any, where: str) -> None:
         hw = sec.get("hardware")
         if hw is not None:
             _hardware(hw, bad)
+
+
+def _also(one: dict, where: str, bad) -> None:
+    """``oneshot.also``: a list of {methods, seeds?, benchmarks?, configuration}."""
+    from harness.oneshot.cells import ALSO_KEYS, also_sections, config_from_profile
+
+    also = one.get("also", [])
+    if not isinstance(also, list) or not all(isinstance(a, dict) for a in also):
+        raise bad("'oneshot.also' must be a list of objects with 'methods' and "
+                  "'configuration' (and optionally 'seeds', 'benchmarks')")
+    for i, sub in enumerate(also):
+        name = f"oneshot.also[{i}]"
+        if set(sub) - ALSO_KEYS:
+            raise bad(f"unknown key(s) {sorted(set(sub) - ALSO_KEYS)} in '{name}'; allowed: "
+                      f"{sorted(ALSO_KEYS)}")
+        ms = sub.get("methods")
+        if not isinstance(ms, list) or not ms or not all(isinstance(m, str) for m in ms):
+            raise bad(f"'{name}.methods' must be a non-empty list of method names")
+        if not _is_int(sub.get("seeds", 1)) or not 1 <= sub.get("seeds", 1) <= MAX_SEEDS:
+            raise bad(f"'{name}.seeds' must be a whole number from 1 to {MAX_SEEDS}")
+        if not isinstance(sub.get("benchmarks", {}), dict) or not all(
+                isinstance(v, list) for v in sub.get("benchmarks", {}).values()):
+            raise bad(f"'{name}.benchmarks' must map benchmark names to lists of datasets")
+        if not isinstance(sub.get("configuration"), dict):
+            raise bad(f"'{name}.configuration' must be an object (see the 'configuration' of "
+                      "harness/run/profiles/cpu-collapse.json)")
+        config_from_profile(also_sections({**one, "also": [sub]})[0], f"{where} {name}")
 
 
 def ladder_methods(profile: dict[str, Any]) -> list[str]:
