@@ -11,10 +11,10 @@ import re
 import shlex
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 
 from harness.cli.app import build_parser
 from harness.core.errors import HarnessError
@@ -72,9 +72,9 @@ def check_shell(cmd: str, env: dict | None = None) -> str | None:
         words = words[1:]
     prog, args = words[0], words[1:]
     if prog in ("python", "python3") and args[:2] == ["-m", "harness"]:
-        argv, ns = args[2:], None
+        argv = args[2:]
         try:
-            ns = build_parser().parse_args(argv)
+            build_parser().parse_args(argv)
         except HarnessError as exc:
             return f"does not parse: {exc}"
         except SystemExit as exc:  # --help / --version
