@@ -25,3 +25,15 @@ def test_readme_starts_with_two_setup_commands():
 def test_ci_runs_the_readme_test_command():
     ci = (REPO / ".ci" / "run").read_text().splitlines()
     assert _readme_commands()[1] in [ln.strip() for ln in ci]
+
+
+def test_the_readme_is_a_front_page_that_links_every_docs_page():
+    """Issue 28: a README a newcomer reads in five minutes (<= 150 lines); the reference
+    lives in docs/, one page per topic, each linked from the README."""
+    text = (REPO / "README.md").read_text()
+    assert len(text.splitlines()) <= 150
+    pages = sorted(p.name for p in (REPO / "docs").glob("*.md"))
+    assert {"running.md", "data.md", "search.md", "proxies.md", "oneshot.md",
+            "leaderboard.md", "cluster.md", "plugins.md", "trust.md", "speed.md",
+            "architecture.md"} <= set(pages)
+    assert [p for p in pages if f"](docs/{p})" not in text] == []
