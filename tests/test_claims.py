@@ -88,36 +88,52 @@ def test_skip_collapse_is_measured_on_the_derived_cells():
     assert collapse([run(0, 0.2, 0.2), run(3, 0.2, 0.2)])["verdict"] == "no collapse"
 
 
-@pytest.mark.parametrize("ref_id, said, skips, want", [
-    (35, None, 6, "reproduced"),  # the reference file's own entry: DARTS 'Yes (often)'
-    (35, None, 0, "contradicted"),
-    (36, None, 0, "reproduced"),  # DARTS-: 'No'
-    (36, None, 6, "contradicted"),
-    (38, None, 6, "contradicted"),  # P-DARTS: 'Rare' claims no collapse as the rule
-    (38, None, 0, "reproduced"),
-    (40, None, 6, "not checked"),  # GAEA's reference row is UNVERIFIED: no check
-    (35, "delete", 6, "unverifiable"),
-    (35, "Sometimes", 6, "unverifiable"),
+@pytest.mark.parametrize("ref_id, said, skips, baseline, want", [
+    (35, None, 6, None, "reproduced"),  # the reference file's own entry: DARTS 'Yes (often)'
+    (35, None, 0, None, "contradicted"),
+    (36, None, 0, 6, "reproduced"),  # DARTS-: 'No', where DARTS-V1 does collapse
+    (36, None, 6, 6, "contradicted"),
+    (36, None, 0, 0, "not judged"),  # DARTS-V1 keeps its cell too: 'no collapse' says nothing
+    (36, None, 0, None, "not judged"),  # DARTS-V1 not run at that configuration
+    (38, None, 6, 6, "contradicted"),  # P-DARTS: 'Rare' claims no collapse as the rule
+    (38, None, 0, 6, "reproduced"),
+    (38, None, 6, 0, "contradicted"),  # collapsing where DARTS-V1 does not: still contradicts
+    (40, None, 6, 6, "not checked"),  # GAEA's reference row is UNVERIFIED: no check
+    (35, "delete", 6, None, "unverifiable"),
+    (35, "Sometimes", 6, None, "unverifiable"),
 ])
 def test_table2_collapse_verdict_follows_the_measured_cells(tmp_path, ref_id, said, skips,
-                                                            want):
+                                                            baseline, want):
     """The verdict is computed per row from the reference file's ``survey_skip_collapse``
-    and the derived cells of the stored runs."""
+    and the derived cells of the stored runs; a "no collapse" claim is judged only where
+    DARTS-V1 collapses at the same configuration (``baseline``: its skip edges, None: not
+    run)."""
     from harness.report.survey_tables import table2
 
-    log = [{"weights": [[0.2] * 5] * 6}]
-    res = {"skip_edges": skips, "log": log, "configuration": "reduced", "complete": True,
-           "search_seconds": 10.0, "device": "cpu"}
-    rows = _store(tmp_path, [_row("oneshot", "darts-v1", res, test_value=54.3, seed=s,
-                                  budget="reduced") for s in (0, 1)])
+    def result(skips, configuration="reduced"):
+        return {"skip_edges": skips, "log": [{"weights": [[0.2] * 5] * 6}],
+                "configuration": configuration, "complete": True, "search_seconds": 10.0,
+                "device": "cpu"}
+
+    method = "darts-v1" if ref_id == 35 else "variant"
+    rows = [_row("oneshot", method, result(skips), test_value=54.3, seed=s,
+                 budget="reduced") for s in (0, 1)]
+    if baseline is not None and method != "darts-v1":
+        rows += [_row("oneshot", "darts-v1", result(baseline), test_value=54.3, seed=s,
+                      budget="reduced") for s in (0, 1)]
+    # a collapsing DARTS-V1 at another configuration is no baseline for this one
+    rows += [_row("oneshot", "darts-v1", result(6, "smoke"), test_value=54.3, seed=s,
+                  budget="smoke") for s in (0, 1) if method != "darts-v1"]
+    rows = _store(tmp_path, rows)
     refs = {**REFS, ref_id: dict(REFS[ref_id])}
     if said == "delete":
         del refs[ref_id]["survey_skip_collapse"]
     elif said is not None:
         refs[ref_id]["survey_skip_collapse"] = said
-    spec = {"label": "DARTS", "method": "darts-v1", "survey_ref": ref_id}
-    (row,) = table2(rows, {"table2": [spec]}, refs)
+    spec = {"label": "X", "method": method, "survey_ref": ref_id}
+    (row,) = [r for r in table2(rows, {"table2": [spec]}, refs) if r["method"] == "X"]
     assert row["verdict on the survey's 'skip collapse?'"].startswith(want)
+    assert row["configuration"] == "reduced"
     assert row["survey's key fix"] == REFS[ref_id]["survey_key_fix"]
 
 

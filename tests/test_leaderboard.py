@@ -146,7 +146,19 @@ def test_smoke_run_writes_the_leaderboard(tmp_path, smoke_site):
     verdicts = {c["claim"].split(" ")[0]: c["verdict"] for c in res["display"]["survey"]["claims"]}
     assert len(res["display"]["survey"]["claims"]) >= 30 and verdicts["AmoebaNet"] == "mislabelled"
     assert "Claims audit" in (out / "claims.md").read_text()
-    md = (out / "README.md").read_text()
+    # one page per registered section with content, and an index of pages and headline
+    # tables (issue 28)
+    from harness.report.sections import SECTIONS
+
+    index = (out / "README.md").read_text()
+    pages = sorted(p.name for p in out.glob("*.md") if p.name not in ("README.md",
+                                                                      "claims.md"))
+    # every section has content in a smoke run but the ladder (the profile names none)
+    assert pages == sorted(f"{s.name}.md" for s in SECTIONS if s.name != "ladder")
+    assert all(f"]({page})" in index for page in pages)
+    assert "## Headline tables" in index and "| bananas " in index
+    md = "\n".join((out / page).read_text() for page in pages)
+    assert md.count("[Leaderboard index](README.md)") == len(pages)
     assert "SMOKE configuration, not the paper's" in md
     assert "Survey Table 2 regenerated" in md and "Survey Table 1 regenerated" in md
     assert "REINFORCE, NB201 paper [ref 23" in md and "UNVERIFIED" in md
@@ -316,8 +328,8 @@ def test_the_site_in_a_real_browser(smoke_site):
 
 
 def test_figure_names_and_labels():
-    from harness.report.leaderboard import budget_slug, metric_label
     from harness.report.results import metric_units
+    from harness.report.search_tables import budget_slug, metric_label
 
     assert budget_slug("sim_seconds=2.691e+06") == "sim-seconds-2691000"
     assert budget_slug("queries=150") == "queries-150"

@@ -130,11 +130,13 @@ def cmd_run(args: argparse.Namespace) -> int:
 
             print("[harness] " + eta_line(
                 runner.pending(cells, store, reg), reg, store.path, jobs=args.jobs or 1,
-                proxy_jobs=args.jobs or default_proxy_jobs(device)), file=sys.stderr)
+                proxy_jobs=args.jobs or default_proxy_jobs(device),
+                oneshot_jobs=args.jobs or default_proxy_jobs(device)), file=sys.stderr)
         summary = runner.execute(cells, store, reg, jobs=args.jobs or 1, clock=clock,
                                  progress=not args.quiet, proxy_minutes=minutes or None,
                                  oneshot_minutes=one_min or None,
                                  proxy_jobs=args.jobs or default_proxy_jobs(device),
+                                 oneshot_jobs=args.jobs or default_proxy_jobs(device),
                                  executor=executor, batch_seeds=args.batch_seeds or 1)
     finally:
         if executor is not None:
@@ -291,8 +293,8 @@ def add_parsers(sub, parser_class) -> None:
                                    "<profile>.sqlite)")
     x.add_argument("--out", help="leaderboard folder (default with --all: ./leaderboard)")
     x.add_argument("--jobs", type=int, help="local worker processes (default: one per "
-                   "usable CPU core for the proxy sweep, each with one torch thread; one for "
-                   "search and one-shot cells)")
+                   "usable CPU core for the score tables, the proxy sweep and the one-shot "
+                   "cells, each with one torch thread; one for search cells)")
     x.add_argument("--device", default="cpu", help="cpu (default) or cuda[:N] for torch methods")
     x.add_argument("--batch-seeds", type=int, metavar="K",
                    help="train up to K seeds of a one-shot method that supports it (DARTS-V1) "

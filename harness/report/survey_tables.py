@@ -13,11 +13,16 @@ from adapters.nb201_supernet import SKIP
 from harness.core.config import ONESHOT_LABELS
 
 
+def _oneshot_all(rows: list[dict], method: str, dataset: str = "cifar10") -> list[dict]:
+    """Complete one-shot rows of ``method`` on ``dataset``, every configuration."""
+    return [r for r in rows if r["kind"] == "oneshot" and r["method"] == method
+            and r["dataset"] == dataset and r["result"].get("complete", True)]
+
+
 def _oneshot(rows: list[dict], method: str, dataset: str = "cifar10") -> list[dict]:
     """Complete one-shot rows of ``method`` on ``dataset`` in the largest configuration
-    present (paper over reduced over smoke)."""
-    mine = [r for r in rows if r["kind"] == "oneshot" and r["method"] == method
-            and r["dataset"] == dataset and r["result"].get("complete", True)]
+    present (paper over cpu-collapse over reduced over smoke)."""
+    mine = _oneshot_all(rows, method, dataset)
     for label in ONESHOT_LABELS:
         got = [r for r in mine if r["result"]["configuration"] == label]
         if got:
@@ -52,10 +57,20 @@ def collapse(rs: list[dict]) -> dict[str, Any]:
 SURVEY_COLLAPSE = {"yes (often)": True, "yes": True, "no": False, "rare": False}
 
 
-def collapse_verdict(col: dict, ref: dict) -> str:
+#: the method whose collapse makes a robust variant's "no collapse" mean something
+BASELINE = "darts-v1"
+
+
+def collapse_verdict(col: dict, ref: dict, baseline: dict | None = None,
+                     configuration: str = "") -> str:
     """The survey's "skip collapse?" entry for the row (reference file
     ``survey_skip_collapse``) judged against the collapse measured here. Only a VERIFIED
-    reference row becomes a check."""
+    reference row becomes a check.
+
+    A claim that a robust variant does *not* collapse is only tested where DARTS-V1
+    (``baseline``: its :func:`collapse` at the same configuration and dataset) collapses: at
+    a configuration where plain DARTS keeps its cell too, "no collapse" says nothing about
+    the variant's fix, so the row is "not judged" instead of "reproduced"."""
     if not ref:
         return "not in the survey's Table 2"
     said = ref.get("survey_skip_collapse")
@@ -69,6 +84,13 @@ def collapse_verdict(col: dict, ref: dict) -> str:
         return (f"not checked: the survey says {said!r}, but its reference row is "
                 f"{ref.get('status', 'without a status')}; measured here: {col['verdict']}")
     ours = col["verdict"] == "collapse"
+    if not claim and not ours and (baseline is None or baseline["verdict"] != "collapse"):
+        where = f"the {configuration} configuration" if configuration else "this configuration"
+        base = (f"DARTS-V1 was not run at {where}" if baseline is None else
+                f"DARTS-V1 does not collapse at {where} either "
+                f"({baseline['mean_skip_edges']:.1f} skip edges on average)")
+        return (f"not judged: the survey says {said!r} and no collapse is measured here, but "
+                f"{base}, so that tests nothing")
     return (f"{'reproduced' if ours == claim else 'contradicted'}: the survey says "
             f"{said!r}, measured here: {col['verdict']}")
 
@@ -84,6 +106,9 @@ def table2(rows: list[dict], specs: dict, refs: dict) -> list[dict]:
         if not rs:
             continue
         col = collapse(rs)
+        conf = rs[0]["result"]["configuration"]
+        base = [r for r in _oneshot_all(rows, BASELINE, ds)
+                if r["result"]["configuration"] == conf]
         test = [r["test_value"] for r in rs]
         ref = refs.get(spec.get("survey_ref"), {})
         out.append({
@@ -101,7 +126,8 @@ def table2(rows: list[dict], specs: dict, refs: dict) -> list[dict]:
             "original NB201 value (valid / test)": published_oneshot(specs, refs,
                                                                      spec["method"], ds),
             "survey's key fix": ref.get("survey_key_fix", "—") if ref else "—",
-            "verdict on the survey's 'skip collapse?'": collapse_verdict(col, ref),
+            "verdict on the survey's 'skip collapse?'": collapse_verdict(
+                col, ref, collapse(base) if base else None, conf),
         })
     return out
 

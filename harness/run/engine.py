@@ -129,7 +129,8 @@ def pending(cells: list, store, registry) -> list:
 def execute(cells: list, store, registry, *, jobs: int = 1, progress: bool = True,
             proxy_minutes: float | None = None, oneshot_minutes: float | None = None,
             proxy_jobs: int | None = None, executor: Executor | None = None,
-            batch_seeds: int = 1, clock: StageClock | None = None) -> RunSummary:
+            batch_seeds: int = 1, clock: StageClock | None = None,
+            oneshot_jobs: int | None = None) -> RunSummary:
     """Run the cells not yet stored; insert each row as soon as its cell finishes. Search
     cells run first; then one proxy sweep scores the proxy cells' arch samples (for at most
     ``proxy_minutes`` when given; the scores are cached, so the next run continues) and
@@ -138,7 +139,8 @@ def execute(cells: list, store, registry, *, jobs: int = 1, progress: bool = Tru
     after that time box and running ones stop after their current epoch).
 
     ``executor``: where cells run (default: this process for ``jobs`` 1, else a local pool
-    of ``jobs`` workers; the sweep gets a pool of ``proxy_jobs`` workers). ``batch_seeds``:
+    of ``jobs`` workers; the sweep gets a pool of ``proxy_jobs`` workers and the one-shot
+    cells one of ``oneshot_jobs``, each cell with one torch thread). ``batch_seeds``:
     up to that many seeds of a one-shot method train as one stacked supernet
     (:mod:`harness.oneshot.batched`), with the same rows. ``clock`` gets the wall seconds
     of each stage (also in ``summary.stages``)."""
@@ -190,9 +192,13 @@ def execute(cells: list, store, registry, *, jobs: int = 1, progress: bool = Tru
             _execute_proxies(proxy, store, registry, summary, finish, bars, proxy_minutes,
                              executor, proxy_jobs or jobs, clock)
         if oneshot:
+            # one-shot cells side by side, one torch thread each (the rows do not depend
+            # on where a cell ran); a single cell stays in this process
+            n = min(oneshot_jobs or jobs, len(oneshot))
+            ex = local(n) if executor is None and n > jobs else main
             with clock.stage("one-shot cells"):
                 summary.oneshot_paused = _execute_oneshot(
-                    oneshot, main, checkpoint_folder(store.path), finish, bars,
+                    oneshot, ex, checkpoint_folder(store.path), finish, bars,
                     oneshot_minutes, registry, batch_seeds)
     finally:
         bars.close()

@@ -14,8 +14,9 @@ from harness.core.cellbase import _get_bench
 from harness.core.runlog import describe
 
 
-def _search(cells: list, registry, jobs: int) -> tuple[float, float]:
-    """(ETA of the score tables, ETA of the search cells)."""
+def _search(cells: list, registry, jobs: int, table_jobs: int) -> tuple[float, float]:
+    """(ETA of the score tables, built by ``table_jobs`` workers, ETA of the search
+    cells)."""
     from harness.run.estimate import _search_lines, _table_lines
     from harness.search.scores import unbuilt
 
@@ -28,7 +29,7 @@ def _search(cells: list, registry, jobs: int) -> tuple[float, float]:
     for cs in groups.values():
         (line,) = _search_lines(cs[:1], registry, tables)
         search_s += line.unit_seconds * len(cs)
-    return table_s / jobs, search_s / jobs
+    return table_s / table_jobs, search_s / jobs
 
 
 def _proxies(cells: list, registry, store_path, jobs: int) -> float:
@@ -60,9 +61,11 @@ def _oneshot(cells: list, registry, jobs: int) -> float:
     return sum(ln.unit_seconds * ln.units for ln in _oneshot_lines(cells, registry, 1)) / jobs
 
 
-def measured_eta(todo: list, registry, store_path, *, jobs: int = 1, proxy_jobs: int = 1
-                 ) -> dict[str, float]:
-    """Estimated wall seconds per stage of running the cells ``todo`` (not yet stored)."""
+def measured_eta(todo: list, registry, store_path, *, jobs: int = 1, proxy_jobs: int = 1,
+                 oneshot_jobs: int | None = None) -> dict[str, float]:
+    """Estimated wall seconds per stage of running the cells ``todo`` (not yet stored):
+    search cells on ``jobs`` workers, score tables and the proxy sweep on ``proxy_jobs``,
+    one-shot cells on ``oneshot_jobs`` (default ``jobs``), as the engine runs them."""
     from harness.oneshot.cells import OneShotCell
     from harness.proxies.cells import ProxyCell
     from harness.search.cells import Cell
@@ -70,7 +73,7 @@ def measured_eta(todo: list, registry, store_path, *, jobs: int = 1, proxy_jobs:
     out: dict[str, float] = {}
     search = [c for c in todo if isinstance(c, Cell)]
     if search:
-        tables, cells = _search(search, registry, jobs)
+        tables, cells = _search(search, registry, jobs, proxy_jobs)
         if tables:
             out["score tables"] = tables
         out["search cells"] = cells
@@ -79,16 +82,19 @@ def measured_eta(todo: list, registry, store_path, *, jobs: int = 1, proxy_jobs:
         out["proxy sweep"] = _proxies(proxy, registry, store_path, proxy_jobs)
     oneshot = [c for c in todo if isinstance(c, OneShotCell)]
     if oneshot:
-        out["one-shot cells"] = _oneshot(oneshot, registry, jobs)
+        out["one-shot cells"] = _oneshot(oneshot, registry,
+                                         min(oneshot_jobs or jobs, len(oneshot)))
     return out
 
 
-def eta_line(todo: list, registry, store_path, *, jobs: int = 1, proxy_jobs: int = 1) -> str:
+def eta_line(todo: list, registry, store_path, *, jobs: int = 1, proxy_jobs: int = 1,
+             oneshot_jobs: int | None = None) -> str:
     """One line for the start of a run: the measured ETA per stage and what measuring it
     cost."""
     t0 = time.perf_counter()
     try:
-        stages = measured_eta(todo, registry, store_path, jobs=jobs, proxy_jobs=proxy_jobs)
+        stages = measured_eta(todo, registry, store_path, jobs=jobs, proxy_jobs=proxy_jobs,
+                              oneshot_jobs=oneshot_jobs)
     except Exception as exc:  # noqa: BLE001 - an ETA must never stop the run it precedes
         why = (str(exc).splitlines() or [""])[0]
         return (f"ETA not measured ({type(exc).__name__}: {why}); the run goes on and its "

@@ -46,7 +46,8 @@ def usable_cores() -> int:
 
 
 def default_proxy_jobs(device: str = "cpu") -> int:
-    """Proxy-sweep workers: one per usable core (one on a GPU: the device is shared)."""
+    """Workers of the score tables, the proxy sweep and the one-shot cells: one per usable
+    core, each unit with one torch thread (one on a GPU: the device is shared)."""
     return 1 if device != "cpu" else usable_cores()
 
 
