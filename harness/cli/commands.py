@@ -112,6 +112,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                           "filters in this profile")
     from harness.run.executors import default_proxy_jobs
 
+    # torch stages (score tables, proxy sweep, one-shot cells): one worker per core
+    workers = args.jobs or default_proxy_jobs(device)
     executor = None  # local: the engine picks this process or a pool per phase
     if args.executor != "local" or args.address:
         executor = runner.make_executor(args.executor, jobs=args.jobs or 1,
@@ -130,14 +132,12 @@ def cmd_run(args: argparse.Namespace) -> int:
 
             print("[harness] " + eta_line(
                 runner.pending(cells, store, reg), reg, store.path, jobs=args.jobs or 1,
-                proxy_jobs=args.jobs or default_proxy_jobs(device),
-                oneshot_jobs=args.jobs or default_proxy_jobs(device)), file=sys.stderr)
+                proxy_jobs=workers, oneshot_jobs=workers), file=sys.stderr)
         summary = runner.execute(cells, store, reg, jobs=args.jobs or 1, clock=clock,
                                  progress=not args.quiet, proxy_minutes=minutes or None,
-                                 oneshot_minutes=one_min or None,
-                                 proxy_jobs=args.jobs or default_proxy_jobs(device),
-                                 oneshot_jobs=args.jobs or default_proxy_jobs(device),
-                                 executor=executor, batch_seeds=args.batch_seeds or 1)
+                                 oneshot_minutes=one_min or None, proxy_jobs=workers,
+                                 oneshot_jobs=workers, executor=executor,
+                                 batch_seeds=args.batch_seeds or 1)
     finally:
         if executor is not None:
             executor.close()

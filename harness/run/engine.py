@@ -22,7 +22,7 @@ from harness.core.errors import ConfigError, HarnessError
 from harness.core.runlog import StageClock
 from harness.oneshot.cells import OneShotCell
 from harness.proxies.cells import ProxyCell
-from harness.run.executors import Executor, InlineExecutor, PoolExecutor
+from harness.run.executors import Executor, InlineExecutor, PoolExecutor, oneshot_workers
 from harness.run.sweeping import sweep
 from harness.search.cells import Cell
 
@@ -194,7 +194,7 @@ def execute(cells: list, store, registry, *, jobs: int = 1, progress: bool = Tru
         if oneshot:
             # one-shot cells side by side, one torch thread each (the rows do not depend
             # on where a cell ran); a single cell stays in this process
-            n = min(oneshot_jobs or jobs, len(oneshot))
+            n = oneshot_workers(oneshot_jobs, jobs, len(oneshot))
             ex = local(n) if executor is None and n > jobs else main
             with clock.stage("one-shot cells"):
                 summary.oneshot_paused = _execute_oneshot(

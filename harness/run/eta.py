@@ -12,6 +12,7 @@ import time
 
 from harness.core.cellbase import _get_bench
 from harness.core.runlog import describe
+from harness.run.executors import oneshot_workers
 
 
 def _search(cells: list, registry, jobs: int, table_jobs: int) -> tuple[float, float]:
@@ -83,7 +84,7 @@ def measured_eta(todo: list, registry, store_path, *, jobs: int = 1, proxy_jobs:
     oneshot = [c for c in todo if isinstance(c, OneShotCell)]
     if oneshot:
         out["one-shot cells"] = _oneshot(oneshot, registry,
-                                         min(oneshot_jobs or jobs, len(oneshot)))
+                                         oneshot_workers(oneshot_jobs, jobs, len(oneshot)))
     return out
 
 

@@ -51,6 +51,12 @@ def default_proxy_jobs(device: str = "cpu") -> int:
     return 1 if device != "cpu" else usable_cores()
 
 
+def oneshot_workers(oneshot_jobs: int | None, jobs: int, cells: int) -> int:
+    """Workers the one-shot stage runs its ``cells`` on (``oneshot_jobs``, else ``jobs``; never
+    more than there are cells); the engine and its ETA both count with it."""
+    return max(1, min(oneshot_jobs or jobs, cells))
+
+
 def threads_for(res: Resources, workers: int, cores: int | None = None) -> int:
     """Torch threads of a unit when ``workers`` units share the machine's cores."""
     share = max(1, (cores or usable_cores()) // max(1, workers))
