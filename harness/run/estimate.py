@@ -115,6 +115,15 @@ def _proxy_lines(cells: list, registry, archs: int) -> list[Line]:
     return out
 
 
+def _by_method_config(cells: list) -> dict[tuple[str, str], list]:
+    """One-shot cells grouped by (method, configuration label): a method that a profile
+    also runs at another configuration (``oneshot.also``) is timed at each one."""
+    out: dict[tuple[str, str], list] = {}
+    for c in cells:
+        out.setdefault((c.method, c.cfg.label), []).append(c)
+    return out
+
+
 def _oneshot_lines(cells: list, registry, steps: int) -> list[Line]:
     """Supernet steps of each method on the first dataset it runs on (its step time on the
     others differs by their image size and classes: stated in the notes)."""
@@ -122,11 +131,8 @@ def _oneshot_lines(cells: list, registry, steps: int) -> list[Line]:
     from harness.core.errors import ConfigError
     from harness.oneshot.runner import precision
 
-    by_method: dict[str, list] = {}
-    for c in cells:
-        by_method.setdefault(c.method, []).append(c)
     out = []
-    for m, cs in by_method.items():
+    for (m, _label), cs in _by_method_config(cells).items():
         c = next((x for x in cs if not unavailable(x.dataset)), None)
         if c is None:
             raise ConfigError(f"cannot time {m}: none of its datasets has images in the data "
@@ -206,12 +212,9 @@ def from_report(cells: list, registry, report: dict | None, where: str) -> list[
     """One-shot lines from a ``gpu-check`` report (:mod:`harness.run.gpu_check`): a
     method's measured step at the same C, N, batch and precision, scaled to the profile's
     steps; "not measured" where the report has none."""
-    by_method: dict[str, list] = {}
-    for c in cells:
-        by_method.setdefault(c.method, []).append(c)
     out = []
     steps = (report or {}).get("steps", {})
-    for m, cs in by_method.items():
+    for (m, _label), cs in _by_method_config(cells).items():
         c, got = cs[0], steps.get(m)
         label = f"{m} ({c.cfg.label} configuration)"
         want = config_key(c.cfg)
