@@ -98,6 +98,9 @@ def test_skip_collapse_is_measured_on_the_derived_cells():
     (38, None, 6, 6, "contradicted"),  # P-DARTS: 'Rare' claims no collapse as the rule
     (38, None, 0, 6, "reproduced"),
     (38, None, 6, 0, "contradicted"),  # collapsing where DARTS-V1 does not: still contradicts
+    ("35-v2", None, 0, 0, "not judged"),  # DARTS-V2 'Yes' kept where DARTS-V1 keeps it too
+    ("35-v2", None, 0, 6, "contradicted"),  # ... but not where DARTS-V1 collapses
+    ("35-v2", None, 6, 0, "reproduced"),
     (40, None, 6, 6, "not checked"),  # GAEA's reference row is UNVERIFIED: no check
     (35, "delete", 6, None, "unverifiable"),
     (35, "Sometimes", 6, None, "unverifiable"),
@@ -116,6 +119,8 @@ def test_table2_collapse_verdict_follows_the_measured_cells(tmp_path, ref_id, sa
                 "device": "cpu"}
 
     method = "darts-v1" if ref_id == 35 else "variant"
+    if ref_id == "35-v2":  # DARTS-V2's row: the same reference row as DARTS-V1's
+        ref_id = 35
     rows = [_row("oneshot", method, result(skips), test_value=54.3, seed=s,
                  budget="reduced") for s in (0, 1)]
     if baseline is not None and method != "darts-v1":
@@ -168,3 +173,30 @@ def test_the_cost_span_claim_is_judged_on_the_timings_page_only(tmp_path, synflo
     assert _verdict(rows, "text-cost-orders") == "timed"
     main_page = next(a for a in audit(rows, SPECS, REFS) if a["claim"] == claim["claim"])
     assert "timings page" in main_page["why"] and main_page["measured"] == "—"
+
+
+def test_table2_takes_darts_v1_at_its_largest_configuration(tmp_path):
+    """The default profile runs DARTS-V1 at cpu-collapse (``oneshot.also``) beside every
+    method at reduced: its Table 2 row is the cpu-collapse one, where it collapses, and a
+    variant at reduced, where DARTS-V1 keeps its cell, is not judged."""
+    from harness.report.survey_tables import table2
+
+    def result(skips, configuration):
+        return {"skip_edges": skips, "log": [{"weights": [[0.2] * 5] * 6}],
+                "configuration": configuration, "complete": True, "search_seconds": 10.0,
+                "device": "cpu"}
+
+    rows = [_row("oneshot", m, result(k, conf), test_value=acc, seed=s, budget=conf)
+            for m, k, conf, acc in (("darts-v1", 6, "cpu-collapse", 54.30),
+                                    ("darts-v1", 0, "reduced", 85.0),
+                                    ("darts-minus", 0, "reduced", 88.0))
+            for s in (0, 1, 2)]
+    specs = {"table2": [{"label": "DARTS", "method": "darts-v1", "survey_ref": 35},
+                        {"label": "DARTS-", "method": "darts-minus", "survey_ref": 36}]}
+    got = {r["method"]: r for r in table2(_store(tmp_path, rows), specs, REFS)}
+    assert got["DARTS"]["configuration"] == "cpu-collapse"
+    assert got["DARTS"]["derived cell test acc"] == "54.30 ± 0.00"
+    assert got["DARTS"]["verdict on the survey's 'skip collapse?'"].startswith("reproduced")
+    assert got["DARTS-"]["configuration"] == "reduced"
+    verdict = got["DARTS-"]["verdict on the survey's 'skip collapse?'"]
+    assert verdict.startswith("not judged") and "0.0 skip edges" in verdict

@@ -71,3 +71,16 @@ def test_bad_also_entries_are_one_line(tmp_path, also, needle):
     with pytest.raises(ConfigError) as exc:
         load_profile(_profile(tmp_path, also))
     assert needle in str(exc.value) and "\n" not in str(exc.value)
+
+
+def test_the_default_profile_runs_darts_v1_at_the_cpu_collapse_profiles_size():
+    """Issue 25's decision: the default profile's DARTS-V1 baseline is the cpu-collapse
+    profile's configuration (the ladder rung where DARTS-V1 collapsed), 3 seeds on CIFAR-10,
+    planned before the reduced cells; the two profiles cannot drift apart."""
+    (also,) = load_profile("default")["oneshot"]["also"]
+    assert also == {"methods": ["darts-v1"], "seeds": 3, "benchmarks": {"nb201": ["cifar10"]},
+                    "configuration": COLLAPSE}
+    cells = plan_oneshot_cells(load_profile("default"), _methods(), require_images=False)
+    assert [(c.method, c.cfg.label, c.dataset) for c in cells[:3]] == [
+        ("darts-v1", "cpu-collapse", "cifar10")] * 3
+    assert {c.cfg.label for c in cells[3:]} == {"reduced"}

@@ -62,7 +62,7 @@ BASELINE = "darts-v1"
 
 
 def collapse_verdict(col: dict, ref: dict, baseline: dict | None = None,
-                     configuration: str = "") -> str:
+                     configuration: str = "", is_baseline: bool = False) -> str:
     """The survey's "skip collapse?" entry for the row (reference file
     ``survey_skip_collapse``) judged against the collapse measured here. Only a VERIFIED
     reference row becomes a check.
@@ -70,7 +70,11 @@ def collapse_verdict(col: dict, ref: dict, baseline: dict | None = None,
     A claim that a robust variant does *not* collapse is only tested where DARTS-V1
     (``baseline``: its :func:`collapse` at the same configuration and dataset) collapses: at
     a configuration where plain DARTS keeps its cell too, "no collapse" says nothing about
-    the variant's fix, so the row is "not judged" instead of "reproduced"."""
+    the variant's fix, so the row is "not judged" instead of "reproduced". For the same
+    reason a variant that keeps its cell where DARTS-V1 keeps it too (a configuration too
+    small for any search to collapse) neither contradicts a claim that it collapses: "not
+    judged" as well. Only a collapse, or DARTS-V1's own row (``is_baseline``: whether the
+    collapse appears at this size at all), is judged at any configuration."""
     if not ref:
         return "not in the survey's Table 2"
     said = ref.get("survey_skip_collapse")
@@ -84,7 +88,8 @@ def collapse_verdict(col: dict, ref: dict, baseline: dict | None = None,
         return (f"not checked: the survey says {said!r}, but its reference row is "
                 f"{ref.get('status', 'without a status')}; measured here: {col['verdict']}")
     ours = col["verdict"] == "collapse"
-    if not claim and not ours and (baseline is None or baseline["verdict"] != "collapse"):
+    if not ours and not is_baseline and (baseline is None or
+                                         baseline["verdict"] != "collapse"):
         where = f"the {configuration} configuration" if configuration else "this configuration"
         base = (f"DARTS-V1 was not run at {where}" if baseline is None else
                 f"DARTS-V1 does not collapse at {where} either "
@@ -127,7 +132,8 @@ def table2(rows: list[dict], specs: dict, refs: dict) -> list[dict]:
                                                                      spec["method"], ds),
             "survey's key fix": ref.get("survey_key_fix", "—") if ref else "—",
             "verdict on the survey's 'skip collapse?'": collapse_verdict(
-                col, ref, collapse(base) if base else None, conf),
+                col, ref, collapse(base) if base else None, conf,
+                is_baseline=spec["method"] == BASELINE),
         })
     return out
 
