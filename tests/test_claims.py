@@ -30,6 +30,13 @@ def _store(tmp_path, rows):
     return current_rows(store.rows())
 
 
+def result(skips: int, configuration: str = "reduced") -> dict:
+    """A complete one-shot result whose derived cell has ``skips`` skip edges."""
+    return {"skip_edges": skips, "log": [{"weights": [[0.2] * 5] * 6}],
+            "configuration": configuration, "complete": True, "search_seconds": 10.0,
+            "device": "cpu"}
+
+
 def _verdict(rows, claim_id: str) -> str:
     text = next(c["claim"] for c in SPECS["claims"] if c["id"] == claim_id)
     return next(a["verdict"] for a in audit(rows, SPECS, REFS) if a["claim"] == text)
@@ -113,11 +120,6 @@ def test_table2_collapse_verdict_follows_the_measured_cells(tmp_path, ref_id, sa
     run)."""
     from harness.report.survey_tables import table2
 
-    def result(skips, configuration="reduced"):
-        return {"skip_edges": skips, "log": [{"weights": [[0.2] * 5] * 6}],
-                "configuration": configuration, "complete": True, "search_seconds": 10.0,
-                "device": "cpu"}
-
     method = "darts-v1" if ref_id == 35 else "variant"
     if ref_id == "35-v2":  # DARTS-V2's row: the same reference row as DARTS-V1's
         ref_id = 35
@@ -180,11 +182,6 @@ def test_table2_takes_darts_v1_at_its_largest_configuration(tmp_path):
     method at reduced: its Table 2 row is the cpu-collapse one, where it collapses, and a
     variant at reduced, where DARTS-V1 keeps its cell, is not judged."""
     from harness.report.survey_tables import table2
-
-    def result(skips, configuration):
-        return {"skip_edges": skips, "log": [{"weights": [[0.2] * 5] * 6}],
-                "configuration": configuration, "complete": True, "search_seconds": 10.0,
-                "device": "cpu"}
 
     rows = [_row("oneshot", m, result(k, conf), test_value=acc, seed=s, budget=conf)
             for m, k, conf, acc in (("darts-v1", 6, "cpu-collapse", 54.30),
