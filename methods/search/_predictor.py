@@ -6,8 +6,15 @@ written in numpy: every member is trained at once as a batch of matrices, full-b
 the mean absolute error, all initial weights drawn from the cell's stream. Training works in
 preallocated buffers (one matmul per layer and pass for all members, every elementwise step
 in place), since at BANANAS's sizes (5 members, width 20, <= a few hundred archs) the cost
-is numpy's per-call overhead as much as arithmetic; weights and activations are float32, as
-in the original's Keras model (1.4x faster than float64 here; predictions in float64).
+is numpy's per-call overhead as much as arithmetic.
+
+Weights and activations are float64 by default (``precision=64``). In float32 (the original
+Keras model's type) the fitted predictions depend on which BLAS kernel numpy's OpenBLAS
+picks for the CPU (AVX-512 vs AVX2 vs AVX): 40 steps of Adam on the sign of the residuals
+amplify the kernels' different rounding into different proposals, so one seed's search
+result differed between CI machines. In float64 the kernels' differences (~1e-15) stay far
+below anything a proposal depends on (tests/test_bananas_kernels.py runs the same searches
+under three kernels and compares them).
 """
 
 from __future__ import annotations
@@ -40,8 +47,11 @@ class MlpEnsemble:
     """
 
     def __init__(self, rng: np.random.Generator, members: int = 5, layers: int = 10,
-                 width: int = 20, epochs: int = 40, lr: float = 0.01):
+                 width: int = 20, epochs: int = 40, lr: float = 0.01, precision: int = 64):
+        if precision not in (32, 64):
+            raise ValueError(f"precision must be 32 or 64 (bits), not {precision}")
         self.rng, self.members, self.layers, self.width = rng, members, layers, width
+        self.dtype = np.float64 if precision == 64 else np.float32
         self.epochs, self.lr = epochs, lr
         self.flat = np.zeros(0)
         self.weights: list[np.ndarray] = []
@@ -74,18 +84,19 @@ class MlpEnsemble:
         k = len(sizes) - 1
         total = sum(self.members * (a * b + b) for a, b in zip(sizes[:-1], sizes[1:],
                                                                  strict=True))
-        self.flat = np.zeros(total, dtype=np.float32)
+        self.flat = np.zeros(total, dtype=self.dtype)
         views = self._views(self.flat, d)
         self.weights, self.biases = views[:k], views[k:]
         for w in self.weights:  # He initialisation
             w[...] = self.rng.normal(0.0, np.sqrt(2.0 / w.shape[1]), w.shape)
 
     def _buffers(self, x: np.ndarray) -> list[np.ndarray]:
-        """The input (one float32 copy per member) and one output buffer per layer."""
+        """The input (one copy per member, in the fit's precision) and one output buffer
+        per layer."""
         n = len(x)
-        acts = [np.ascontiguousarray(np.broadcast_to(x.astype(np.float32),
+        acts = [np.ascontiguousarray(np.broadcast_to(x.astype(self.dtype),
                                                      (self.members, *x.shape)))]
-        acts += [np.empty((self.members, n, b), dtype=np.float32)
+        acts += [np.empty((self.members, n, b), dtype=self.dtype)
                  for b in self._sizes(x.shape[1])[1:]]
         return acts
 
@@ -114,7 +125,7 @@ class MlpEnsemble:
     def _train(self, x: np.ndarray, y: np.ndarray, epochs: int) -> MlpEnsemble:
         self.mean = float(np.mean(y))
         self.scale = float(np.std(y)) or 1.0
-        t = ((y - self.mean) / self.scale)[:, None].astype(np.float32)
+        t = ((y - self.mean) / self.scale)[:, None].astype(self.dtype)
         n, k = len(y), len(self.weights)
         acts = self._buffers(x)
         acts_t = [a.transpose(0, 2, 1) for a in acts]

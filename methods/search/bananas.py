@@ -23,24 +23,28 @@ class Bananas(SearchStrategy):
     op per edge on NB201, adjacency bits and ops on NB101, per-cell choices on TNB101), not
     the path encoding, because a search method sees the space through its encoding only.
     The ensemble is fitted afresh every round, as in the paper, by ``epochs`` = 40
-    full-batch Adam steps in float32 (version 1: 200 steps in float64, 1.61 s a 150-query
-    cell against 0.22 s, for the same search results: docs/search.md has the
-    measurements, tests/test_model_based_search.py pins them). ``refit_epochs`` > 0
+    full-batch Adam steps (version 1: 200 steps, 1.61 s a 150-query cell against 0.22 s,
+    for the same search results: docs/search.md has the measurements,
+    tests/test_model_based_search.py pins them), in float64 (``precision`` = 64; version
+    2 fitted in float32, whose results depended on the CPU's BLAS kernel:
+    tests/test_bananas_kernels.py). ``refit_epochs`` > 0
     warm-starts every round after the first from the previous round's members instead
     (measured: cheaper per step but worse on ImageNet16-120, so not the default).
     """
 
-    version = "2"
+    version = "3"
 
     def __init__(self, initial: int = 10, batch: int = 10, candidates: int = 100,
                  parents: int = 10, members: int = 5, layers: int = 10, width: int = 20,
-                 epochs: int = 40, lr: float = 0.01, refit_epochs: int = 0):
+                 epochs: int = 40, lr: float = 0.01, refit_epochs: int = 0,
+                 precision: int = 64):
         super().__init__(initial=initial, batch=batch, candidates=candidates, parents=parents,
                          members=members, layers=layers, width=width, epochs=epochs, lr=lr,
-                         refit_epochs=refit_epochs)
+                         refit_epochs=refit_epochs, precision=precision)
         self.initial, self.batch, self.candidates = initial, batch, candidates
         self.parents, self.refit_epochs = parents, refit_epochs
-        self.model = dict(members=members, layers=layers, width=width, epochs=epochs, lr=lr)
+        self.model = dict(members=members, layers=layers, width=width, epochs=epochs, lr=lr,
+                          precision=precision)
 
     def _candidates(self, oracle: SearchView, seen: dict[int, float],
                     rng: np.random.Generator) -> np.ndarray:

@@ -49,3 +49,15 @@ def test_hardware_and_training_free_runs(benchmark, nb201, name, budget):
     cls = default_registry().get(name)
     row = benchmark(run_search_cell, cls, Cell(name, "nb201", "cifar10", 0, budget, 1), nb201)
     assert row["queries_used"] == budget.queries
+
+
+def test_bananas_float32_fits_100_queries(benchmark, nb201):
+    """BANANAS version 2's float32 fits (``precision=32``) beside version 3's float64 run
+    above: the price of CPU-independent results (tests/test_bananas_kernels.py)."""
+    from methods.search.bananas import Bananas
+
+    cls = type("Bananas32", (Bananas,), {"__init__": lambda self: Bananas.__init__(
+        self, precision=32)})
+    row = benchmark(run_search_cell, cls, Cell("bananas", "nb201", "cifar10", 0,
+                                               Budget(queries=100), 1), nb201)
+    assert row["queries_used"] == 100
