@@ -51,6 +51,23 @@ def nb201(harness_home, data_root):
     mp.undo()
 
 
+@pytest.fixture(scope="session")
+def smoke_site(tmp_path_factory, harness_home, data_root, nb201):
+    """One smoke run's store and leaderboard (``run --all --profile smoke``), shared by the
+    session: the leaderboard tests read it and the reproduction check (test_verify.py)
+    compares a copy of its store, so the suite runs the smoke profile once, not twice."""
+    from tests.helpers import run_cli
+
+    tmp = tmp_path_factory.mktemp("smoke-site")
+    env = {"NAS_HARNESS_HOME": str(harness_home), "NAS_HARNESS_DATA": str(data_root)}
+    store, out = tmp / "s.sqlite", tmp / "lb"
+    proc = run_cli("run", "--all", "--profile", "smoke", "--store", str(store), "--out",
+                   str(out), "--quiet", env=env, check=True)
+    (tmp / "run.out").write_text(proc.stdout)
+    (tmp / "run.err").write_text(proc.stderr)
+    return env, store, out
+
+
 @pytest.fixture()
 def env_home(monkeypatch, tmp_path):
     """An empty cache home for one test."""

@@ -44,19 +44,6 @@ def test_reference_copy_matches_the_project_file(data_root):
         shared.read_text())
 
 
-@pytest.fixture(scope="module")
-def smoke_site(tmp_path_factory, harness_home, data_root, nb201):
-    """One smoke run's store and leaderboard, shared by the tests of this module."""
-    tmp = tmp_path_factory.mktemp("smoke-site")
-    env = {"NAS_HARNESS_HOME": str(harness_home), "NAS_HARNESS_DATA": str(data_root)}
-    store, out = tmp / "s.sqlite", tmp / "lb"
-    proc = run_cli("run", "--all", "--profile", "smoke", "--store", str(store), "--out",
-                   str(out), "--quiet", env=env, check=True)
-    (tmp / "run.out").write_text(proc.stdout)
-    (tmp / "run.err").write_text(proc.stderr)
-    return env, store, out
-
-
 def test_the_runs_end_summary_names_every_metric_and_where_things_are(smoke_site):
     """What a user reads at the end of 'run --all': the search table with every metric named,
     the proxies' correlations, the one-shot table, the counts, the store and the leaderboard;

@@ -59,6 +59,7 @@ def test_the_first_run_spans_the_invocations_until_nothing_was_left(tmp_path):
                                "one-shot cells": 100.0}
     assert list(first["stages"]) == [s for s in STAGES if s in first["stages"]]
     assert first["total"] == 190.0 and first["invocations"] == 2 and first["complete"]
+    assert first["cpu"] == "not recorded"  # a log written before runs named their CPU
     # a store whose log starts after its first run (log added later) has no first run
     assert first_run_seconds(runs[1:]) is None
 
@@ -82,6 +83,14 @@ def test_a_run_logs_its_stages_and_the_timings_page_reports_the_first_run(
     first = doc["first_run_seconds"]
     assert first["stages"]["search cells"] == round(run["stages"]["search cells"], 1)
     assert first["complete"] and first["invocations"] == 1
+    # the CPU kind (model, torch's kernel ISA): float32 one-shot rows depend on it
+    import torch
+
+    from harness.core.cellbase import cpu_kind
+
+    assert run["cpu"] == first["cpu"] == cpu_kind()
+    assert first["cpu"].endswith(f"(torch kernels: {torch.backends.cpu.get_cpu_capability()})")
+    assert first["cpu"] in (out / "timings" / "README.md").read_text()
     assert "The first run, stage by stage" in (out / "timings" / "README.md").read_text()
     run_cli("run", "random", "rea", "--benchmark", "nb201", "--dataset", "cifar10",
             "--profile", "smoke", "--store", str(store), env=env, check=True)

@@ -67,13 +67,14 @@ def log_run(store, profile: str, started: str, rows_before: int, summary) -> Non
     import os
     import socket
 
-    from harness.core.cellbase import _now
+    from harness.core.cellbase import _now, cpu_kind
     from harness.core.runlog import append_run
     from harness.run.executors import usable_cores
 
     append_run(store.path, {
         "profile": profile, "started": started, "finished": _now(),
-        "host": socket.gethostname(), "cores": usable_cores(), "pid": os.getpid(),
+        "host": socket.gethostname(), "cores": usable_cores(), "cpu": cpu_kind(),
+        "pid": os.getpid(),
         "rows_before": rows_before, "ran": summary.ran, "skipped": summary.skipped,
         "failed": len(summary.failed), "left": summary.left,
         "stages": {k: round(v, 3) for k, v in summary.stages.items()}})

@@ -47,6 +47,27 @@ def provenance(device: str = "cpu") -> dict[str, str]:
     return {**_PROVENANCE, "device": device}
 
 
+def cpu_kind() -> str:
+    """The CPU's model and the instruction set torch's kernels use, e.g. "AMD EPYC 9B14
+    (torch kernels: AVX512)": float32 one-shot cells differ between CPU kinds (docs/
+    oneshot.md, "What the default run found"), so a run log names the kind it ran on."""
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    model = model or platform.processor() or platform.machine() or "unknown CPU"
+    try:
+        import torch
+
+        return f"{model} (torch kernels: {torch.backends.cpu.get_cpu_capability()})"
+    except Exception:  # no torch, or one without the query: the model alone
+        return model
+
+
 def _now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
 

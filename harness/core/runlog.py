@@ -86,7 +86,8 @@ def first_run_seconds(runs: list[dict[str, Any]]) -> dict[str, Any] | None:
     return {"total": round(sum(stages.values()), 1), "stages": ordered, "invocations": used,
             "complete": runs[start + used - 1].get("left", 1) == 0,
             "started": runs[start].get("started"), "host": runs[start].get("host"),
-            "cores": runs[start].get("cores")}
+            "cores": runs[start].get("cores"),
+            "cpu": runs[start].get("cpu", "not recorded")}
 
 
 def describe(seconds: dict[str, float]) -> str:

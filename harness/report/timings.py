@@ -98,7 +98,8 @@ def _sections(doc: dict) -> list[tuple[str, str, list[dict]]]:
         secs.append((
             "The first run, stage by stage",
             f"Wall-clock seconds of this store's first run (started {first['started']} on "
-            f"{first['host']}, {first['cores']} usable cores, {first['invocations']} "
+            f"{first['host']}, {first.get('cpu', 'not recorded')}, {first['cores']} usable "
+            f"cores, {first['invocations']} "
             f"invocation(s){'' if first['complete'] else ', not finished yet'}), from the "
             "store's run log; the leaderboard's own build is not included (it was being "
             "written).",
