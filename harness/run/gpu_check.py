@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import platform
 import statistics
 import time
 from pathlib import Path
@@ -38,7 +37,9 @@ def _device_name(device: str) -> str:
 
     if device.startswith("cuda"):
         return torch.cuda.get_device_name(torch.device(device))
-    return f"CPU ({platform.processor() or platform.machine()})"
+    from harness.core.cellbase import cpu_kind
+
+    return f"CPU ({cpu_kind()})"
 
 
 def _sync(device: str) -> None:
