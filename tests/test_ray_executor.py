@@ -120,9 +120,10 @@ def _integrity(store: Path) -> tuple[int, int]:
 def _row_diff(got: list[dict], want: list[dict]) -> str:
     """The rows that differ, each as its key and the top-level fields that differ; "" when
     none does (pytest's own diff of ~130 rows is thousands of lines; CI shows its tail)."""
+    from harness.core.store import KEY as key
+
     if got == want:
         return ""
-    key = ("method", "kind", "benchmark", "dataset", "seed", "budget")
     index = {tuple(r.get(k) for k in key): r for r in want}
     lines = [f"{len(got)} rows vs {len(want)} expected"]
     for r in got:
